@@ -1,0 +1,22 @@
+//! The contract every part of the system agrees on: micro-app manifests, the command envelope,
+//! acknowledgements, health reports, error bodies and host-API messages.
+//!
+//! Plain serde types with no I/O, so the shell (wasm), the micro apps, the region simulator and
+//! the command-line tools all compile the same definitions and cannot drift apart.
+
+pub mod command;
+pub mod error;
+pub mod health;
+pub mod host;
+pub mod manifest;
+
+pub use command::{BatchItemResult, BatchRequest, BatchResponse, Command, CommandAck};
+pub use error::ErrorBody;
+pub use health::{HealthReport, HealthStatus};
+pub use host::{CommandStatus, QueryAnswer, HOST_API_VERSION};
+pub use manifest::{
+    AppDescriptor, AppIntegrity, AppVersions, Manifest, RegionInfo, SlotSpec, MANIFEST_SCHEMA,
+};
+
+/// HTTP header that carries a command's id so regions can deduplicate retries.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";

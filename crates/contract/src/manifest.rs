@@ -1,0 +1,165 @@
+//! Per-app `mfe.json` and the merged `manifest.json` (DESIGN §3.2).
+//!
+//! Only the shapes live here; validation, merging and routing live in the manifest core, which
+//! every reader (shell, deployer, simulator) runs before trusting a manifest.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Schema version of `manifest.json` this contract reads and writes.
+pub const MANIFEST_SCHEMA: u32 = 1;
+
+/// Subresource-integrity strings (`sha384-<base64>`) for an app's assets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppIntegrity {
+    pub entry: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm: Option<String>,
+}
+
+/// A named mount point an app contributes to, e.g. `nav` or `sidebar`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotSpec {
+    pub name: String,
+    /// Position among the slot's contributions; lower comes first.
+    #[serde(default)]
+    pub order: i32,
+    /// Only users with one of these roles see it; empty means everyone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Only in these environments (e.g. `dev`, `prod`); empty means all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+}
+
+/// One published version of one micro app: the per-app `mfe.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppDescriptor {
+    pub name: String,
+    pub version: String,
+    /// URL of the ES module (wasm-bindgen glue or plain JS), usually
+    /// `/apps/<name>/<version>/<file>.js`.
+    pub entry: String,
+    /// URL of the `.wasm`, absent for plain JS apps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm: Option<String>,
+    pub integrity: AppIntegrity,
+    /// Route patterns the app is active on, e.g. `/tasks` or `/tasks/*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slots: Vec<SlotSpec>,
+    /// Host-API version the app needs.
+    pub requires: u32,
+    /// Maximum bytes (entry + wasm) the app may ship.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<u64>,
+    /// Bytes actually shipped (entry + wasm), written by the deployer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+}
+
+/// The versions of one app the shell may run: `current`, then older ones for rollback,
+/// newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppVersions {
+    pub current: AppDescriptor,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous: Vec<AppDescriptor>,
+}
+
+/// A regional endpoint the shell may send commands and queries to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionInfo {
+    pub name: String,
+    /// Base URL, e.g. `http://127.0.0.1:8081`.
+    pub url: String,
+}
+
+/// The merged `manifest.json` the shell boots from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub schema: u32,
+    pub apps: BTreeMap<String, AppVersions>,
+    /// Regions, when not served separately as `regions.json`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<RegionInfo>,
+    /// RFC 3339 time the deployer wrote this file.
+    pub generated_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn descriptor(version: &str) -> AppDescriptor {
+        AppDescriptor {
+            name: "tasks".into(),
+            version: version.into(),
+            entry: format!("/apps/tasks/{version}/tasks.js"),
+            wasm: Some(format!("/apps/tasks/{version}/tasks_bg.wasm")),
+            integrity: AppIntegrity {
+                entry: "sha384-AAAA".into(),
+                wasm: Some("sha384-BBBB".into()),
+            },
+            routes: vec!["/tasks".into()],
+            slots: vec![SlotSpec {
+                name: "nav".into(),
+                order: 10,
+                roles: vec![],
+                env: vec!["dev".into()],
+            }],
+            requires: 1,
+            budget: Some(80_000),
+            bytes: Some(50_000),
+        }
+    }
+
+    #[test]
+    fn manifest_round_trips() {
+        let mut apps = BTreeMap::new();
+        apps.insert(
+            "tasks".to_string(),
+            AppVersions {
+                current: descriptor("1.1.0"),
+                previous: vec![descriptor("1.0.0")],
+            },
+        );
+        let manifest = Manifest {
+            schema: MANIFEST_SCHEMA,
+            apps,
+            regions: vec![RegionInfo {
+                name: "us-east".into(),
+                url: "http://127.0.0.1:8081".into(),
+            }],
+            generated_at: "2026-11-26T00:00:00Z".into(),
+        };
+        let text = serde_json::to_string_pretty(&manifest).unwrap();
+        assert_eq!(serde_json::from_str::<Manifest>(&text).unwrap(), manifest);
+    }
+
+    #[test]
+    fn descriptor_rejects_unknown_field_by_name() {
+        let mut value = serde_json::to_value(descriptor("1.0.0")).unwrap();
+        value["entrypoint"] = serde_json::json!("x.js");
+        let err = serde_json::from_value::<AppDescriptor>(value).unwrap_err();
+        assert!(err.to_string().contains("entrypoint"), "{err}");
+    }
+
+    #[test]
+    fn plain_js_app_has_no_wasm() {
+        let mut d = descriptor("1.0.0");
+        d.wasm = None;
+        d.integrity.wasm = None;
+        let text = serde_json::to_string(&d).unwrap();
+        assert!(!text.contains("wasm"), "{text}");
+        assert_eq!(serde_json::from_str::<AppDescriptor>(&text).unwrap(), d);
+    }
+}
