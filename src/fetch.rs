@@ -1,0 +1,53 @@
+//! `fetch` with a deadline: every network call the shell makes is bounded in time.
+
+use std::time::Duration;
+
+use futures::future::{select, Either};
+use gloo_net::http::{RequestBuilder, Response};
+
+/// Why a request produced no HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchFailure {
+    /// No answer before the deadline (the request was aborted).
+    Timeout,
+    /// Connection refused, reset, DNS, CORS or offline: the browser does not say which.
+    Network(String),
+    /// The request could not even be built.
+    Invalid(String),
+}
+
+impl std::fmt::Display for FetchFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Timeout => f.write_str("no answer in time"),
+            Self::Network(why) => write!(f, "network error: {why}"),
+            Self::Invalid(why) => write!(f, "request not sent: {why}"),
+        }
+    }
+}
+
+/// Sends `builder` (its body already attached by `build`), aborting after `timeout`.
+pub async fn send_with_timeout(
+    builder: RequestBuilder,
+    body: Option<String>,
+    timeout: Duration,
+) -> Result<Response, FetchFailure> {
+    let controller =
+        web_sys::AbortController::new().map_err(|e| FetchFailure::Invalid(format!("{e:?}")))?;
+    let builder = builder.abort_signal(Some(&controller.signal()));
+    let request = match body {
+        Some(body) => builder.body(body),
+        None => builder.build(),
+    }
+    .map_err(|e| FetchFailure::Invalid(e.to_string()))?;
+    let send = Box::pin(request.send());
+    let deadline = Box::pin(gloo_timers::future::sleep(timeout));
+    match select(send, deadline).await {
+        Either::Left((Ok(response), _)) => Ok(response),
+        Either::Left((Err(err), _)) => Err(FetchFailure::Network(err.to_string())),
+        Either::Right(_) => {
+            controller.abort();
+            Err(FetchFailure::Timeout)
+        }
+    }
+}

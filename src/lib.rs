@@ -1,0 +1,22 @@
+//! The shell: boots from `manifest.json`, mounts micro apps on their routes, keeps every user
+//! command durable on the device before sending it, and sends it to the nearest healthy region.
+
+pub mod app_slot;
+pub mod clock;
+pub mod delivery;
+pub mod fetch;
+pub mod host_api;
+pub mod identity;
+pub mod loader;
+pub mod manifest_source;
+pub mod outbox_store;
+pub mod regions;
+pub mod shell;
+pub mod state;
+pub mod status_bar;
+
+/// Starts the shell in the current page.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(shell::Shell);
+}

@@ -1,0 +1,135 @@
+//! Loads a micro app (DESIGN §3.1): fetch the glue JS and the `.wasm` with their integrity,
+//! import the glue from a `blob:` URL (a failed load is never cached in the module map, so a
+//! retry really retries), compile the wasm ourselves and hand it to the glue's initializer.
+
+use std::time::Duration;
+
+use futures::future::{select, Either};
+use gloo_net::http::Request;
+use mfe_contract::AppDescriptor;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::clock::monotonic_ms;
+use crate::fetch::send_with_timeout;
+
+#[wasm_bindgen(inline_js = "export function import_module(url) { return import(url); }")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn import_module(url: &str) -> Result<js_sys::Promise, JsValue>;
+}
+
+pub const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
+pub const BOOTSTRAP_TIMEOUT: Duration = Duration::from_secs(4);
+pub const MOUNT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A loaded app: its module namespace (lifecycle exports) and what loading cost.
+#[derive(Clone)]
+pub struct LoadedApp {
+    pub module: JsValue,
+    pub bytes: u64,
+    pub load_ms: f64,
+}
+
+/// Turns a thrown JS value (Error, RuntimeError from a wasm trap, string) into words.
+pub fn describe(value: &JsValue) -> String {
+    if let Some(text) = value.as_string() {
+        return text;
+    }
+    let message = js_sys::Reflect::get(value, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string());
+    let name = js_sys::Reflect::get(value, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|m| m.as_string());
+    match (name, message) {
+        (Some(name), Some(message)) => format!("{name}: {message}"),
+        (None, Some(message)) => message,
+        _ => format!("{value:?}"),
+    }
+}
+
+async fn fetch_verified(url: &str, integrity: &str) -> Result<Vec<u8>, String> {
+    let request = Request::get(url).integrity(integrity);
+    let response = send_with_timeout(request, None, LOAD_TIMEOUT)
+        .await
+        .map_err(|e| format!("{url}: {e} (an integrity mismatch also shows as a network error)"))?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    response.binary().await.map_err(|e| format!("{url}: {e}"))
+}
+
+async fn import_from_bytes(js: &[u8]) -> Result<JsValue, String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(js).into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|e| describe(&e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| describe(&e))?;
+    let result = match import_module(&url) {
+        Ok(promise) => JsFuture::from(promise).await.map_err(|e| describe(&e)),
+        Err(e) => Err(describe(&e)),
+    };
+    let _ = web_sys::Url::revoke_object_url(&url);
+    result
+}
+
+/// Fetches, verifies, imports and initialises one app version.
+pub async fn load(descriptor: &AppDescriptor) -> Result<LoadedApp, String> {
+    let started = monotonic_ms();
+    let js = fetch_verified(&descriptor.entry, &descriptor.integrity.entry).await?;
+    let mut bytes = js.len() as u64;
+    let module = import_from_bytes(&js).await?;
+    if let (Some(wasm_url), Some(wasm_integrity)) = (&descriptor.wasm, &descriptor.integrity.wasm) {
+        let wasm = fetch_verified(wasm_url, wasm_integrity).await?;
+        bytes += wasm.len() as u64;
+        let compiled = JsFuture::from(js_sys::WebAssembly::compile(&js_sys::Uint8Array::from(
+            wasm.as_slice(),
+        )))
+        .await
+        .map_err(|e| {
+            format!(
+                "{wasm_url}: not a valid WebAssembly module ({})",
+                describe(&e)
+            )
+        })?;
+        let init_args = js_sys::Object::new();
+        js_sys::Reflect::set(&init_args, &"module_or_path".into(), &compiled)
+            .map_err(|e| describe(&e))?;
+        call(&module, "default", &init_args.into(), LOAD_TIMEOUT).await?;
+    }
+    Ok(LoadedApp {
+        module,
+        bytes,
+        load_ms: monotonic_ms() - started,
+    })
+}
+
+/// Calls an exported function, awaiting its promise within `timeout`. A throw, a rejection, a
+/// trap (wasm panic) or a timeout all come back as `Err` with a readable reason.
+pub async fn call(
+    module: &JsValue,
+    name: &str,
+    arg: &JsValue,
+    timeout: Duration,
+) -> Result<JsValue, String> {
+    let function = js_sys::Reflect::get(module, &JsValue::from_str(name))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or_else(|| format!("the app does not export {name}()"))?;
+    let returned = function
+        .call1(&JsValue::UNDEFINED, arg)
+        .map_err(|e| format!("{name}() threw: {}", describe(&e)))?;
+    let promise = js_sys::Promise::resolve(&returned);
+    let settle = Box::pin(JsFuture::from(promise));
+    let deadline = Box::pin(gloo_timers::future::sleep(timeout));
+    match select(settle, deadline).await {
+        Either::Left((Ok(value), _)) => Ok(value),
+        Either::Left((Err(e), _)) => Err(format!("{name}() failed: {}", describe(&e))),
+        Either::Right(_) => Err(format!(
+            "{name}() did not finish within {} s",
+            timeout.as_secs_f32()
+        )),
+    }
+}

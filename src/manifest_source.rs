@@ -1,0 +1,60 @@
+//! Reads `manifest.json` and `regions.json` from the origin the shell was served from.
+
+use std::time::Duration;
+
+use gloo_net::http::Request;
+use mfe_contract::{Manifest, RegionInfo, MANIFEST_SCHEMA};
+use web_sys::RequestCache;
+
+use crate::fetch::send_with_timeout;
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+async fn get_text(path: &str) -> Result<String, String> {
+    let request = Request::get(path).cache(RequestCache::NoCache);
+    let response = send_with_timeout(request, None, TIMEOUT)
+        .await
+        .map_err(|e| format!("{path}: {e}"))?;
+    if !response.ok() {
+        return Err(format!("{path}: HTTP {}", response.status()));
+    }
+    response.text().await.map_err(|e| format!("{path}: {e}"))
+}
+
+/// Fetches and validates the merged manifest.
+pub async fn load_manifest() -> Result<Manifest, String> {
+    let text = get_text("/manifest.json").await?;
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|e| format!("manifest.json is invalid: {e}"))?;
+    if manifest.schema != MANIFEST_SCHEMA {
+        return Err(format!(
+            "manifest.json has schema {}, this shell reads schema {MANIFEST_SCHEMA}",
+            manifest.schema
+        ));
+    }
+    Ok(manifest)
+}
+
+#[derive(serde::Deserialize)]
+struct RegionsFile {
+    regions: Vec<RegionInfo>,
+}
+
+/// Regions from the manifest, or from `regions.json` when the manifest lists none.
+pub async fn load_regions(manifest: Option<&Manifest>) -> Result<Vec<RegionInfo>, String> {
+    if let Some(m) = manifest.filter(|m| !m.regions.is_empty()) {
+        return Ok(m.regions.clone());
+    }
+    let text = get_text("/regions.json").await?;
+    let file: RegionsFile =
+        serde_json::from_str(&text).map_err(|e| format!("regions.json is invalid: {e}"))?;
+    for region in &file.regions {
+        if !(region.url.starts_with("http://") || region.url.starts_with("https://")) {
+            return Err(format!(
+                "regions.json: region {} has a URL that is not http(s): {}",
+                region.name, region.url
+            ));
+        }
+    }
+    Ok(file.regions)
+}
