@@ -79,7 +79,7 @@ use wasm_bindgen::JsCast;
 
 #[component]
 pub fn Shell() -> impl IntoView {
-    let state = ShellState::new();
+    let state = ShellState::default();
     provide_context(state);
     spawn_local(boot(state));
     view! {

@@ -31,8 +31,8 @@ pub struct ShellState {
     pub announcement: RwSignal<String>,
 }
 
-impl ShellState {
-    pub fn new() -> Self {
+impl Default for ShellState {
+    fn default() -> Self {
         Self {
             manifest: RwSignal::new(ManifestState::Loading),
             regions: RwSignal::new(Vec::new()),

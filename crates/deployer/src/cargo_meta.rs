@@ -113,6 +113,10 @@ pub(crate) fn read(dir: &Path) -> Result<AppSource> {
 /// where cargo must run for `-p <package>` to find the crate. `None` for a crate outside any
 /// workspace.
 pub(crate) fn workspace_root(dir: &Path) -> Result<Option<PathBuf>> {
+    // A relative `mfe/tasks` has `""` among its ancestors, which is no directory to run in.
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("{}: no such folder", dir.display()))?;
     for candidate in dir.ancestors() {
         let path = candidate.join("Cargo.toml");
         if path.is_file() && parse(&path)?.workspace.is_some() {

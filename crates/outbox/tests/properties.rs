@@ -239,7 +239,7 @@ impl Sim {
             seq,
             stream: format!("s{stream}"),
             kind: "k".into(),
-            app: if stream % 2 == 0 { "a" } else { "b" }.into(),
+            app: if stream.is_multiple_of(2) { "a" } else { "b" }.into(),
             payload: serde_json::json!({ "n": seq }),
             created_at: self.now,
         };
@@ -308,7 +308,7 @@ impl Sim {
         // Each turn either removes a request or moves past it: at most `wire.len()` turns.
         while i < self.wire.len() {
             if self.wire[i].age + elapsed >= ADAPTER_TIMEOUT_MS {
-                let applied = self.rng.next_u64() % 2 == 0;
+                let applied = self.rng.next_u64().is_multiple_of(2);
                 self.respond(i, Kind::Timeout { applied }, 0);
             } else {
                 self.wire[i].age += elapsed;

@@ -38,8 +38,8 @@ macro_rules! export_lifecycles {
     ($app:ty) => {
         /// Lifecycle called once before the first mount.
         #[$crate::__private::wasm_bindgen::prelude::wasm_bindgen(
-                    wasm_bindgen = $crate::__private::wasm_bindgen
-                )]
+                            wasm_bindgen = $crate::__private::wasm_bindgen
+                        )]
         pub fn bootstrap(
             props: $crate::__private::wasm_bindgen::JsValue,
         ) -> $crate::__private::js_sys::Promise {
@@ -48,8 +48,8 @@ macro_rules! export_lifecycles {
 
         /// Lifecycle that renders the app into `props.element`.
         #[$crate::__private::wasm_bindgen::prelude::wasm_bindgen(
-                    wasm_bindgen = $crate::__private::wasm_bindgen
-                )]
+                            wasm_bindgen = $crate::__private::wasm_bindgen
+                        )]
         pub fn mount(
             props: $crate::__private::wasm_bindgen::JsValue,
         ) -> $crate::__private::js_sys::Promise {
@@ -58,8 +58,8 @@ macro_rules! export_lifecycles {
 
         /// Lifecycle that removes the app's DOM and drops its state.
         #[$crate::__private::wasm_bindgen::prelude::wasm_bindgen(
-                    wasm_bindgen = $crate::__private::wasm_bindgen
-                )]
+                            wasm_bindgen = $crate::__private::wasm_bindgen
+                        )]
         pub fn unmount(
             props: $crate::__private::wasm_bindgen::JsValue,
         ) -> $crate::__private::js_sys::Promise {

@@ -1,0 +1,41 @@
+import { defineConfig } from '@playwright/test';
+import { STACK } from './tests/e2e/fixtures/stack';
+
+/**
+ * End-to-end tests against the real stack: the region simulator serves the shell (dist/),
+ * the published micro apps (var/cdn/) and three regions. `scripts/test` builds all of it
+ * first; the web server here only starts the simulator, on ports apart from the dev stack's.
+ */
+export default defineConfig({
+  testDir: 'tests/e2e',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: STACK.baseURL,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+    trace: 'retain-on-failure',
+  },
+  webServer: {
+    command: STACK.command,
+    url: `${STACK.baseURL}/regions.json`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

@@ -1,0 +1,88 @@
+/**
+ * The walking skeleton end to end: the shell boots, loads the tasks micro app at run time on
+ * its route, and a command travels app → host.dispatch → IndexedDB → POST /commands → a region.
+ */
+import { test, expect, regions, servingRegion, waitForRegions } from './fixtures';
+import type { RegionName } from './fixtures/stack';
+
+async function addTask(page: import('@playwright/test').Page, title: string): Promise<string> {
+  await page.getByTestId('task-title').fill(title);
+  await page.getByTestId('task-add').click();
+  const item = page.getByTestId('task-item').filter({ hasText: title });
+  await expect(item).toHaveCount(1);
+  const id = await item.getAttribute('data-command-id');
+  expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  return id!;
+}
+
+test('the shell boots and mounts the tasks app on its route without console errors', async ({
+  page,
+  consoleErrors,
+}) => {
+  await page.goto('/');
+  await expect(page.getByTestId('home')).toBeVisible();
+  await page.getByTestId('nav-tasks').click();
+  await expect(page).toHaveURL(/\/tasks$/);
+  const slot = page.getByTestId('app-slot-main');
+  await expect(slot).toHaveAttribute('data-status', 'mounted');
+  await expect(slot).toHaveAttribute('data-app', 'tasks');
+  await expect(page.getByTestId('tasks-app').getByRole('heading', { name: 'Tasks' })).toBeVisible();
+
+  // Leaving the route unmounts the app: its DOM is gone.
+  await page.getByRole('link', { name: 'Home' }).click();
+  await expect(page.getByTestId('tasks-app')).toHaveCount(0);
+  // A deep link works too (the simulator falls back to index.html).
+  await page.goto('/tasks');
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a submitted command reaches one region exactly once, keyed by its id', async ({
+  page,
+  consoleErrors,
+}) => {
+  await page.goto('/tasks');
+  await waitForRegions(page);
+  const serving = (await servingRegion(page)) as RegionName;
+  expect(regions.names).toContain(serving);
+
+  const id = await addTask(page, 'buy milk');
+  const stored = await regions.waitFor(serving, (cmds) => cmds.some((c) => c.id === id));
+  const matches = stored.filter((c) => c.id === id);
+  expect(matches).toHaveLength(1);
+  expect(matches[0]).toMatchObject({
+    kind: 'task.add',
+    stream: 'tasks',
+    app: 'tasks',
+    payload: { title: 'buy milk' },
+    region: serving,
+  });
+  // The region received the key once (one POST), and replication copies it everywhere once.
+  for (const name of regions.names) {
+    const copy = await regions.waitFor(name, (cmds) => cmds.some((c) => c.id === id));
+    expect(copy.filter((c) => c.id === id)).toHaveLength(1);
+  }
+  await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '0');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a region taken down shows as down within 10 s and the next command goes elsewhere', async ({
+  page,
+}) => {
+  await page.goto('/tasks');
+  await waitForRegions(page);
+  const first = (await servingRegion(page)) as RegionName;
+
+  await regions.down(first);
+  await expect(page.getByTestId(`region-${first}`)).toHaveAttribute('data-state', 'down', {
+    timeout: 10_000,
+  });
+  const next = (await servingRegion(page)) as RegionName;
+  expect(next).not.toBe(first);
+
+  const id = await addTask(page, 'after failover');
+  const stored = await regions.waitFor(next, (cmds) => cmds.some((c) => c.id === id));
+  expect(stored.filter((c) => c.id === id)).toHaveLength(1);
+  expect(stored.find((c) => c.id === id)!.region).toBe(next);
+  await regions.up(first);
+});
