@@ -33,13 +33,13 @@ pub mod __private {
 /// impl mfe_sdk::MicroApp for Tasks { ... }
 /// mfe_sdk::export_lifecycles!(Tasks);
 /// ```
+// rustfmt does not format this macro body the same way twice; keep it as written.
+#[rustfmt::skip]
 #[macro_export]
 macro_rules! export_lifecycles {
     ($app:ty) => {
         /// Lifecycle called once before the first mount.
-        #[$crate::__private::wasm_bindgen::prelude::wasm_bindgen(
-                            wasm_bindgen = $crate::__private::wasm_bindgen
-                        )]
+        #[$crate::__private::wasm_bindgen::prelude::wasm_bindgen(wasm_bindgen = $crate::__private::wasm_bindgen)]
         pub fn bootstrap(
             props: $crate::__private::wasm_bindgen::JsValue,
         ) -> $crate::__private::js_sys::Promise {
@@ -47,9 +47,7 @@ macro_rules! export_lifecycles {
         }
 
         /// Lifecycle that renders the app into `props.element`.
-        #[$crate::__private::wasm_bindgen::prelude::wasm_bindgen(
-                            wasm_bindgen = $crate::__private::wasm_bindgen
-                        )]
+        #[$crate::__private::wasm_bindgen::prelude::wasm_bindgen(wasm_bindgen = $crate::__private::wasm_bindgen)]
         pub fn mount(
             props: $crate::__private::wasm_bindgen::JsValue,
         ) -> $crate::__private::js_sys::Promise {
@@ -57,9 +55,7 @@ macro_rules! export_lifecycles {
         }
 
         /// Lifecycle that removes the app's DOM and drops its state.
-        #[$crate::__private::wasm_bindgen::prelude::wasm_bindgen(
-                            wasm_bindgen = $crate::__private::wasm_bindgen
-                        )]
+        #[$crate::__private::wasm_bindgen::prelude::wasm_bindgen(wasm_bindgen = $crate::__private::wasm_bindgen)]
         pub fn unmount(
             props: $crate::__private::wasm_bindgen::JsValue,
         ) -> $crate::__private::js_sys::Promise {
