@@ -1,54 +1,54 @@
 //! The host object handed to each micro app in `mount(props)` (DESIGN §3.3): the only way an
-//! app reaches the outbox, the regions and navigation.
+//! app reaches the outbox, the regions and navigation. Everything is scoped to the app: it
+//! sees the status of its own commands only.
 
 use std::rc::Rc;
 use std::time::Duration;
 
 use gloo_net::http::Request;
-use mfe_contract::{Command, CommandStatus, QueryAnswer, HOST_API_VERSION};
+use mfe_contract::{QueryAnswer, HOST_API_VERSION};
+use mfe_router::RequestOutcome;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::clock::now_ms;
-use crate::delivery;
-use crate::fetch::send_with_timeout;
-use crate::identity;
-use crate::outbox_store::{self, StoredCommand};
-use crate::regions;
+use crate::fetch::{send_with_timeout, FetchFailure};
+use crate::outbox;
+use crate::routing;
 use crate::state::ShellState;
 
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
-const SEQ_KEY: &str = "mfe.seq";
 /// Longest accepted `kind` / `stream` name.
 const MAX_NAME: usize = 100;
+/// Largest payload accepted from an app, serialised (the regions refuse more than 64 KiB).
+const MAX_PAYLOAD: usize = 60 * 1024;
 
 /// A live host object plus the Rust closures behind it; dropping it invalidates the functions
 /// (an app that kept a reference after unmount gets an error, not a dangling call).
 pub struct HostHandle {
     pub object: js_sys::Object,
+    subscriptions: Rc<std::cell::RefCell<Vec<u64>>>,
     _closures: Vec<Box<dyn std::any::Any>>,
 }
 
-fn next_seq() -> u64 {
-    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
-    let last = storage
-        .as_ref()
-        .and_then(|s| s.get_item(SEQ_KEY).ok().flatten())
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0);
-    let next = last.max(now_ms() as u64 * 1000).saturating_add(1);
-    if let Some(storage) = storage {
-        let _ = storage.set_item(SEQ_KEY, &next.to_string());
+impl Drop for HostHandle {
+    fn drop(&mut self) {
+        for handle in self.subscriptions.borrow_mut().drain(..) {
+            outbox::unsubscribe(handle);
+        }
     }
-    next
 }
 
-fn check_name(what: &str, value: &JsValue) -> Result<String, String> {
+fn error(message: impl AsRef<str>) -> JsValue {
+    js_sys::Error::new(message.as_ref()).into()
+}
+
+fn check_name(what: &str, value: &JsValue) -> Result<String, JsValue> {
     let text = value
         .as_string()
-        .ok_or_else(|| format!("{what} must be a string"))?;
+        .ok_or_else(|| error(format!("{what} must be a string")))?;
     if text.is_empty() || text.len() > MAX_NAME {
-        return Err(format!("{what} must be 1 to {MAX_NAME} characters"));
+        return Err(error(format!("{what} must be 1 to {MAX_NAME} characters")));
     }
     Ok(text)
 }
@@ -60,72 +60,96 @@ async fn dispatch(
     stream: JsValue,
     payload: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let kind = check_name("kind", &kind).map_err(|e| js_sys::Error::new(&e))?;
-    let stream = check_name("stream", &stream).map_err(|e| js_sys::Error::new(&e))?;
+    let kind = check_name("kind", &kind)?;
+    let stream = check_name("stream", &stream)?;
     let payload: serde_json::Value = serde_wasm_bindgen::from_value(payload)
-        .map_err(|e| js_sys::Error::new(&format!("payload is not plain data: {e}")))?;
-    let id = identity::new_command_id();
-    let record = StoredCommand {
-        command: Command {
-            id: id.clone(),
-            client_id: identity::client_id(),
-            seq: next_seq(),
-            stream,
-            kind,
-            app,
-            payload,
-            created_at: now_ms(),
-        },
-        status: CommandStatus::Pending,
-        attempts: 0,
-        last_error: None,
-        region: None,
-        enqueued_at: now_ms(),
-        delivered_at: None,
-    };
-    outbox_store::put_all(std::slice::from_ref(&record))
+        .map_err(|e| error(format!("payload is not plain data: {e}")))?;
+    let size = serde_json::to_string(&payload)
+        .map(|s| s.len())
+        .unwrap_or(0);
+    if size > MAX_PAYLOAD {
+        return Err(error(format!(
+            "payload is {size} bytes; the limit is {MAX_PAYLOAD}"
+        )));
+    }
+    outbox::dispatch(state, &app, kind, stream, payload)
         .await
-        .map_err(|e| js_sys::Error::new(&format!("could not save on this device: {e}")))?;
-    leptos::prelude::Set::set(&state.announcement, "Saved on this device".to_string());
-    wasm_bindgen_futures::spawn_local(async move {
-        delivery::drain(state).await;
-    });
-    Ok(JsValue::from_str(&id))
+        .map(|id| JsValue::from_str(&id))
+        .map_err(error)
 }
 
-async fn query(state: ShellState, path: JsValue) -> Result<JsValue, JsValue> {
+fn cache_key(app: &str, path: &str) -> String {
+    format!("mfe.query.{app}.{path}")
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn to_js(answer: &QueryAnswer) -> Result<JsValue, JsValue> {
+    answer
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| error(e.to_string()))
+}
+
+async fn query(state: ShellState, app: String, path: JsValue) -> Result<JsValue, JsValue> {
     let path = path
         .as_string()
-        .filter(|p| p.starts_with("/q/") && !p.contains(".."))
-        .ok_or_else(|| js_sys::Error::new("query path must start with /q/"))?;
-    let candidates = regions::candidates(&leptos::prelude::GetUntracked::get_untracked(
-        &state.regions,
-    ));
+        .filter(|p| p.starts_with("/q/") && !p.contains("..") && p.len() < 512)
+        .ok_or_else(|| error("query path must start with /q/"))?;
     let mut last_error = String::from("no region is configured");
-    for region in candidates {
-        let request = Request::get(&format!("{}{path}", region.url));
-        match send_with_timeout(request, None, QUERY_TIMEOUT).await {
-            Ok(response) if response.ok() => {
-                regions::record_request(state, &region.name, true);
-                let answer: QueryAnswer = response
-                    .json()
-                    .await
-                    .map_err(|e| js_sys::Error::new(&format!("malformed answer: {e}")))?;
-                return answer
-                    .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-                    .map_err(|e| js_sys::Error::new(&e.to_string()).into());
-            }
-            Ok(response) => last_error = format!("{}: HTTP {}", region.name, response.status()),
-            Err(e) => {
-                regions::record_request(state, &region.name, false);
-                last_error = format!("{}: {e}", region.name);
+    if crate::connectivity::is_online() {
+        for region in routing::candidates() {
+            let (Some(url), Some(ticket)) =
+                (routing::url(&region), routing::start_request(&region))
+            else {
+                continue;
+            };
+            let request = Request::get(&format!("{}{path}", url.trim_end_matches('/')));
+            let result = send_with_timeout(request, None, QUERY_TIMEOUT).await;
+            let outcome = match &result {
+                Ok(response) => RequestOutcome::Status(response.status()),
+                Err(FetchFailure::Timeout) => RequestOutcome::Timeout,
+                Err(_) => RequestOutcome::NetworkError,
+            };
+            routing::finish_request(state, ticket, outcome);
+            match result {
+                Ok(response) if response.ok() => {
+                    let mut answer: QueryAnswer = response
+                        .json()
+                        .await
+                        .map_err(|e| error(format!("{region} answered malformed data: {e}")))?;
+                    answer.stale = false;
+                    if let (Some(storage), Ok(text)) =
+                        (local_storage(), serde_json::to_string(&answer))
+                    {
+                        let _ = storage.set_item(&cache_key(&app, &path), &text);
+                    }
+                    return to_js(&answer);
+                }
+                Ok(response) if response.status() < 500 && response.status() != 429 => {
+                    return Err(error(format!("{region}: HTTP {}", response.status())));
+                }
+                Ok(response) => last_error = format!("{region}: HTTP {}", response.status()),
+                Err(e) => last_error = format!("{region}: {e}"),
             }
         }
+    } else {
+        last_error = "this device is offline".into();
     }
-    Err(js_sys::Error::new(&format!("no region answered ({last_error})")).into())
+    let cached = local_storage()
+        .and_then(|s| s.get_item(&cache_key(&app, &path)).ok().flatten())
+        .and_then(|text| serde_json::from_str::<QueryAnswer>(&text).ok());
+    match cached {
+        Some(mut answer) => {
+            answer.stale = true;
+            to_js(&answer)
+        }
+        None => Err(error(format!(
+            "no region answered and nothing is cached ({last_error})"
+        ))),
+    }
 }
-
-use serde::Serialize;
 
 fn set(object: &js_sys::Object, name: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(object, &JsValue::from_str(name), value);
@@ -135,21 +159,58 @@ fn set(object: &js_sys::Object, name: &str, value: &JsValue) {
 pub fn create(state: ShellState, app: &str, navigate: Rc<dyn Fn(&str)>) -> HostHandle {
     let object = js_sys::Object::new();
     let mut closures: Vec<Box<dyn std::any::Any>> = Vec::new();
+    let subscriptions = Rc::new(std::cell::RefCell::new(Vec::<u64>::new()));
 
-    let app_name = app.to_string();
+    let name = app.to_string();
     let dispatch_fn = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> js_sys::Promise>::new(
         move |kind, stream, payload| {
-            future_to_promise(dispatch(state, app_name.clone(), kind, stream, payload))
+            future_to_promise(dispatch(state, name.clone(), kind, stream, payload))
         },
     );
     set(&object, "dispatch", dispatch_fn.as_ref());
     closures.push(Box::new(dispatch_fn));
 
+    let name = app.to_string();
+    let status_fn = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |id: JsValue| {
+        id.as_string()
+            .and_then(|id| outbox::status_for_app(&name, &id))
+            .and_then(|s| serde_wasm_bindgen::to_value(&s).ok())
+            .unwrap_or(JsValue::NULL)
+    });
+    set(&object, "commandStatus", status_fn.as_ref());
+    closures.push(Box::new(status_fn));
+
+    let name = app.to_string();
+    let subs = subscriptions.clone();
+    let on_status_fn = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |callback: JsValue| {
+        let Ok(callback) = callback.dyn_into::<js_sys::Function>() else {
+            return JsValue::UNDEFINED;
+        };
+        let handle = outbox::subscribe(&name, callback);
+        subs.borrow_mut().push(handle);
+        Closure::once_into_js(move || outbox::unsubscribe(handle))
+    });
+    set(&object, "onCommandStatus", on_status_fn.as_ref());
+    closures.push(Box::new(on_status_fn));
+
+    let name = app.to_string();
     let query_fn = Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |path| {
-        future_to_promise(query(state, path))
+        future_to_promise(query(state, name.clone(), path))
     });
     set(&object, "query", query_fn.as_ref());
     closures.push(Box::new(query_fn));
+
+    let regions_fn = Closure::<dyn Fn() -> JsValue>::new(move || {
+        leptos::prelude::GetUntracked::get_untracked(&state.router)
+            .and_then(|snapshot| {
+                snapshot
+                    .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+                    .ok()
+            })
+            .unwrap_or(JsValue::NULL)
+    });
+    set(&object, "regions", regions_fn.as_ref());
+    closures.push(Box::new(regions_fn));
 
     let navigate_fn = Closure::<dyn Fn(JsValue)>::new(move |path: JsValue| {
         if let Some(path) = path.as_string().filter(|p| p.starts_with('/')) {
@@ -162,6 +223,7 @@ pub fn create(state: ShellState, app: &str, navigate: Rc<dyn Fn(&str)>) -> HostH
     set(&object, "apiVersion", &JsValue::from(HOST_API_VERSION));
     HostHandle {
         object,
+        subscriptions,
         _closures: closures,
     }
 }

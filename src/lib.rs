@@ -3,17 +3,17 @@
 
 pub mod app_slot;
 pub mod clock;
-pub mod delivery;
+pub mod connectivity;
 pub mod fetch;
 pub mod host_api;
 pub mod identity;
 pub mod loader;
 pub mod manifest_source;
-pub mod outbox_store;
-pub mod regions;
+pub mod outbox;
+pub mod routing;
 pub mod shell;
 pub mod state;
-pub mod status_bar;
+pub mod ui;
 
 /// Starts the shell in the current page.
 pub fn start() {

@@ -35,17 +35,29 @@ pub async fn load_manifest() -> Result<Manifest, String> {
     Ok(manifest)
 }
 
+/// `regions.json`: the regions, and optionally router settings for this deployment (e.g. a
+/// test stack that probes more often than the 30 s default).
 #[derive(serde::Deserialize)]
-struct RegionsFile {
-    regions: Vec<RegionInfo>,
+pub struct RegionsFile {
+    pub regions: Vec<RegionInfo>,
+    #[serde(default)]
+    pub router: Option<mfe_router::Config>,
 }
 
-/// Regions from the manifest, or from `regions.json` when the manifest lists none.
-pub async fn load_regions(manifest: Option<&Manifest>) -> Result<Vec<RegionInfo>, String> {
-    if let Some(m) = manifest.filter(|m| !m.regions.is_empty()) {
-        return Ok(m.regions.clone());
-    }
-    let text = get_text("/regions.json").await?;
+/// Regions from `regions.json`, or from the manifest when that file is missing.
+pub async fn load_regions(manifest: Option<&Manifest>) -> Result<RegionsFile, String> {
+    let text = match get_text("/regions.json").await {
+        Ok(text) => text,
+        Err(e) => match manifest.filter(|m| !m.regions.is_empty()) {
+            Some(m) => {
+                return Ok(RegionsFile {
+                    regions: m.regions.clone(),
+                    router: None,
+                })
+            }
+            None => return Err(e),
+        },
+    };
     let file: RegionsFile =
         serde_json::from_str(&text).map_err(|e| format!("regions.json is invalid: {e}"))?;
     for region in &file.regions {
@@ -56,5 +68,5 @@ pub async fn load_regions(manifest: Option<&Manifest>) -> Result<Vec<RegionInfo>
             ));
         }
     }
-    Ok(file.regions)
+    Ok(file)
 }

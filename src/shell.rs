@@ -1,8 +1,6 @@
 //! The page frame: header with navigation, the routed main area where micro apps mount, the
 //! status bar, and the boot sequence that feeds them.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -11,14 +9,12 @@ use leptos_router::path;
 use mfe_contract::{AppDescriptor, Manifest};
 
 use crate::app_slot::AppSlot;
-use crate::delivery;
 use crate::manifest_source;
-use crate::regions::{self, RegionView};
+use crate::outbox;
+use crate::routing;
 use crate::state::{use_shell, ManifestState, ShellState};
-use crate::status_bar::StatusBar;
-
-/// How often the outbox is retried while something waits, besides the `online` event.
-const DRAIN_INTERVAL: Duration = Duration::from_secs(5);
+use crate::ui::outbox_panel::OutboxPanel;
+use crate::ui::status_bar::StatusBar;
 
 /// Whether `pattern` (`/tasks`, `/tasks/*`) matches `path`.
 fn route_matches(pattern: &str, path: &str) -> bool {
@@ -41,6 +37,8 @@ fn app_for(manifest: &Manifest, path: &str) -> Option<(AppDescriptor, String)> {
 }
 
 async fn boot(state: ShellState) {
+    // The outbox opens first: pending commands are shown (and kept) whatever else fails.
+    leptos::task::spawn_local(outbox::start(state));
     let manifest = manifest_source::load_manifest().await;
     let regions = manifest_source::load_regions(manifest.as_ref().ok()).await;
     state.manifest.set(match manifest {
@@ -48,40 +46,23 @@ async fn boot(state: ShellState) {
         Err(e) => ManifestState::Failed(e),
     });
     match regions {
-        Ok(list) => state
-            .regions
-            .set(list.iter().map(RegionView::new).collect()),
-        Err(e) => leptos::logging::warn!("no regions: {e}"),
-    }
-    delivery::refresh_counts(state).await;
-    spawn_local(async move {
-        loop {
-            regions::probe_all(state).await;
-            gloo_timers::future::sleep(regions::PROBE_INTERVAL).await;
+        Ok(file) => {
+            routing::start(state, file.regions, file.router.unwrap_or_default());
+            // Anything that waited for a region to be known goes now.
+            outbox::request_drain(state);
         }
-    });
-    spawn_local(async move {
-        loop {
-            delivery::drain(state).await;
-            gloo_timers::future::sleep(DRAIN_INTERVAL).await;
-        }
-    });
-    let online = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
-        spawn_local(delivery::drain(state));
-    });
-    if let Some(window) = web_sys::window() {
-        let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        Err(e) => state
+            .announcement
+            .set(format!("No regions are configured: {e}")),
     }
-    online.forget();
 }
-
-use wasm_bindgen::JsCast;
 
 #[component]
 pub fn Shell() -> impl IntoView {
     let state = ShellState::default();
     provide_context(state);
     spawn_local(boot(state));
+    let panel_open = RwSignal::new(false);
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -94,7 +75,8 @@ pub fn Shell() -> impl IntoView {
                     <Route path=path!("/") view=Home/>
                 </Routes>
             </main>
-            <StatusBar/>
+            <OutboxPanel open=panel_open/>
+            <StatusBar panel_open=panel_open/>
             <div class="sr-only" aria-live="polite" data-testid="announcer">
                 {move || state.announcement.get()}
             </div>

@@ -2,8 +2,9 @@
 
 use leptos::prelude::*;
 use mfe_contract::Manifest;
+use mfe_router::RouterSnapshot;
 
-use crate::regions::RegionView;
+use crate::outbox::OutboxView;
 
 /// Where the manifest stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,19 +15,13 @@ pub enum ManifestState {
     Failed(String),
 }
 
-/// Counts of the device's outbox, for the status bar.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OutboxCounts {
-    pub pending: usize,
-    pub delivered: usize,
-    pub failed: usize,
-}
-
 #[derive(Clone, Copy)]
 pub struct ShellState {
     pub manifest: RwSignal<ManifestState>,
-    pub regions: RwSignal<Vec<RegionView>>,
-    pub outbox: RwSignal<OutboxCounts>,
+    /// The router's latest picture of the regions (None until regions are known).
+    pub router: RwSignal<Option<RouterSnapshot>>,
+    pub outbox: RwSignal<OutboxView>,
+    pub online: RwSignal<bool>,
     /// Last message worth announcing to screen readers (e.g. "Saved on this device").
     pub announcement: RwSignal<String>,
 }
@@ -35,8 +30,9 @@ impl Default for ShellState {
     fn default() -> Self {
         Self {
             manifest: RwSignal::new(ManifestState::Loading),
-            regions: RwSignal::new(Vec::new()),
-            outbox: RwSignal::new(OutboxCounts::default()),
+            router: RwSignal::new(None),
+            outbox: RwSignal::new(OutboxView::default()),
+            online: RwSignal::new(true),
             announcement: RwSignal::new(String::new()),
         }
     }

@@ -3,7 +3,9 @@
 //! The host is a plain object of functions, so apps written in JavaScript use the very same API;
 //! this wrapper only adds types and readable errors.
 
+use mfe_contract::CommandStatus;
 use serde::{de::DeserializeOwned, Serialize};
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -27,6 +29,32 @@ struct RawQuery<T> {
     as_of: i64,
     region: String,
     stale: bool,
+}
+
+/// A status change of one of the app's commands.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandUpdate {
+    pub id: String,
+    pub status: CommandStatus,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// Region that acknowledged it, once delivered.
+    pub region: Option<String>,
+}
+
+/// A live `onCommandStatus` registration; dropping it unsubscribes.
+pub struct Subscription {
+    unsubscribe: Option<js_sys::Function>,
+    _closure: Closure<dyn Fn(JsValue)>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(unsubscribe) = self.unsubscribe.take() {
+            let _ = unsubscribe.call0(&JsValue::UNDEFINED);
+        }
+    }
 }
 
 /// Handle to the shell's host API (version [`crate::HOST_API_VERSION`]).
@@ -106,6 +134,39 @@ impl Host {
             as_of: raw.as_of,
             region: raw.region,
             stale: raw.stale,
+        })
+    }
+
+    /// The status of one of this app's commands (`None` for an unknown id).
+    pub fn command_status(&self, id: &str) -> Option<CommandStatus> {
+        let value = self
+            .function("commandStatus")
+            .ok()?
+            .call1(&self.inner, &JsValue::from_str(id))
+            .ok()?;
+        serde_wasm_bindgen::from_value(value).ok()
+    }
+
+    /// Calls `callback` whenever one of this app's commands changes status (saved, sending,
+    /// delivered, failed). The subscription ends when the returned value is dropped.
+    pub fn on_command_status(
+        &self,
+        callback: impl Fn(CommandUpdate) + 'static,
+    ) -> Result<Subscription, HostError> {
+        let closure = Closure::<dyn Fn(JsValue)>::new(move |value: JsValue| {
+            if let Ok(update) = serde_wasm_bindgen::from_value::<CommandUpdate>(value) {
+                callback(update);
+            }
+        });
+        let unsubscribe = self
+            .function("onCommandStatus")?
+            .call1(&self.inner, closure.as_ref())
+            .map_err(HostError::from_js)?
+            .dyn_into::<js_sys::Function>()
+            .ok();
+        Ok(Subscription {
+            unsubscribe,
+            _closure: closure,
         })
     }
 

@@ -14,7 +14,7 @@ pub mod lifecycle;
 pub mod props;
 
 pub use error::HostError;
-pub use host::{Host, QueryResult};
+pub use host::{CommandUpdate, Host, QueryResult, Subscription};
 pub use lifecycle::MicroApp;
 pub use mfe_contract::{CommandStatus, HOST_API_VERSION};
 pub use props::Props;

@@ -1,0 +1,161 @@
+//! The drainer: under the origin-wide lock, hands the core's due work to the best region,
+//! fails over to the next region at once on a failed request, records the outcome, and sleeps
+//! until the core's next wake-up.
+
+use leptos::prelude::*;
+use mfe_outbox::{Change, Completion, Outcome, Work};
+use mfe_router::RequestOutcome;
+
+use super::transport::{self, Answer};
+use super::{random_unit, reload, store, tabs, view, with};
+use crate::clock::now_ms;
+use crate::routing;
+use crate::state::ShellState;
+
+/// Upper bound on rounds in one session (each round sends up to the core's batch and stream
+/// limits), so a session always ends and releases the lock.
+const MAX_ROUNDS: usize = 10_000;
+/// When another tab holds the lock, look again after this long (it may be about to finish).
+const LOCK_RETRY_MS: u32 = 1_000;
+/// Longest sleep between sessions while something waits (the core may say "much later").
+const MAX_SLEEP_MS: i64 = 60_000;
+
+/// Asks for a drain soon. Calls while a drain runs coalesce into one more pass.
+pub fn request_drain(state: ShellState) {
+    let start = with(|s| {
+        if s.draining {
+            s.again = true;
+            false
+        } else {
+            s.draining = true;
+            true
+        }
+    })
+    .unwrap_or(false);
+    if start {
+        leptos::task::spawn_local(run(state));
+    }
+}
+
+async fn run(state: ShellState) {
+    loop {
+        with(|s| s.again = false);
+        let held = tabs::exclusive(tabs::DRAIN_LOCK, move || session(state)).await;
+        if !held {
+            // Another tab is delivering; check back in case it stops before seeing our work.
+            schedule(state, now_ms() + LOCK_RETRY_MS as i64);
+        }
+        let again = with(|s| s.again).unwrap_or(false);
+        if !again || !held {
+            break;
+        }
+    }
+    with(|s| s.draining = false);
+}
+
+fn schedule(state: ShellState, at_ms: i64) {
+    let delay = (at_ms - now_ms()).clamp(0, MAX_SLEEP_MS) as u32;
+    let timer = gloo_timers::callback::Timeout::new(delay, move || request_drain(state));
+    with(|s| s.timer = Some(timer));
+}
+
+async fn session(state: ShellState) {
+    if let Err(e) = reload(state, true).await {
+        state
+            .outbox
+            .update(|v| v.storage_error = Some(e.to_string()));
+        return;
+    }
+    for _round in 0..MAX_ROUNDS {
+        if with(|s| s.dirty).unwrap_or(false) {
+            if let Err(e) = reload(state, true).await {
+                leptos::logging::warn!("outbox reload failed: {e}");
+                return;
+            }
+        }
+        let online = crate::connectivity::is_online();
+        let now = now_ms();
+        let Some(poll) = with(|s| {
+            s.outbox.set_online(online);
+            s.outbox.poll(now, &mut random_unit)
+        }) else {
+            return;
+        };
+        // In-flight state is durable before any request leaves.
+        if let Err(e) = store::apply(&poll.changes).await {
+            leptos::logging::warn!("cannot mark commands in flight: {e}");
+            return;
+        }
+        if poll.work.is_empty() {
+            break;
+        }
+        view::publish(state);
+        let results =
+            futures::future::join_all(poll.work.iter().map(|work| deliver(state, work))).await;
+        let changes: Vec<Change> = results.into_iter().flatten().collect();
+        if let Err(e) = store::apply(&changes).await {
+            leptos::logging::warn!("cannot record delivery results: {e}");
+            return;
+        }
+        view::publish(state);
+        tabs::tell(tabs::Notice::Changed);
+    }
+    let now = now_ms();
+    if let Some(Some(at)) = with(|s| s.outbox.next_wake(now)) {
+        schedule(state, at);
+    }
+}
+
+fn router_outcome(answer: &Answer) -> RequestOutcome {
+    match answer {
+        Answer::Whole(Outcome::Network(_)) => RequestOutcome::NetworkError,
+        Answer::Whole(Outcome::Timeout) => RequestOutcome::Timeout,
+        Answer::Whole(Outcome::Http { status, .. }) => RequestOutcome::Status(*status),
+        Answer::Items(_) => RequestOutcome::Status(200),
+    }
+}
+
+fn complete(work: &Work, region: &str, answer: &Answer) -> Completion {
+    let now = now_ms();
+    with(|s| match answer {
+        Answer::Whole(outcome) => s
+            .outbox
+            .complete(now, work, region, outcome, &mut random_unit),
+        Answer::Items(items) => s
+            .outbox
+            .complete_items(now, work, region, items, &mut random_unit),
+    })
+    .unwrap_or_default()
+}
+
+/// Sends one piece of work, walking the regions best first: a failure that says "this region
+/// is unwell" moves on to the next region at once; any other answer is final for this round.
+async fn deliver(state: ShellState, work: &Work) -> Vec<Change> {
+    let mut last: Option<(String, Answer)> = None;
+    for region in routing::candidates() {
+        let Some(url) = routing::url(&region) else {
+            continue;
+        };
+        let Some(ticket) = routing::start_request(&region) else {
+            continue;
+        };
+        let answer = transport::send(work, url.trim_end_matches('/')).await;
+        routing::finish_request(state, ticket, router_outcome(&answer));
+        let fail_over = matches!(&answer, Answer::Whole(o) if o.class().should_fail_over());
+        if !fail_over {
+            return complete(work, &region, &answer).changes;
+        }
+        last = Some((region, answer));
+    }
+    match last {
+        Some((region, answer)) => complete(work, &region, &answer).changes,
+        None => {
+            complete(
+                work,
+                "",
+                &Answer::Whole(Outcome::Network("no region can be reached".into())),
+            )
+            .changes
+        }
+    }
+}

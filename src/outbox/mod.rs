@@ -1,0 +1,196 @@
+//! Browser adapter of the outbox: IndexedDB storage, the drainer, tab coordination and the
+//! view the UI and apps see. Every rule (order, batching, classification, backoff, budget,
+//! retention, dead letters) is the sans-IO core's (`mfe-outbox`); this module only moves data
+//! between it, the store and the network.
+
+mod drain;
+pub mod store;
+mod tabs;
+mod transport;
+mod view;
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use mfe_contract::{Command, CommandStatus};
+use mfe_outbox::{Change, Config, Outbox};
+
+pub use drain::request_drain;
+pub use view::{ItemView, OutboxView};
+
+use crate::clock::now_ms;
+use crate::identity;
+use crate::state::ShellState;
+use store::{Quarantined, StoreError};
+
+/// The outbox as this tab knows it.
+struct Service {
+    outbox: Outbox,
+    quarantined: Vec<Quarantined>,
+    /// Another tab wrote to the store: reload before relying on memory.
+    dirty: bool,
+    draining: bool,
+    again: bool,
+    timer: Option<gloo_timers::callback::Timeout>,
+    subscribers: view::Subscribers,
+}
+
+thread_local! {
+    static SERVICE: RefCell<Option<Service>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on this tab's outbox (never across an await).
+fn with<R>(f: impl FnOnce(&mut Service) -> R) -> Option<R> {
+    SERVICE.with(|s| s.borrow_mut().as_mut().map(f))
+}
+
+/// A random unit in [0, 1) for the core's jitter.
+fn random_unit() -> f64 {
+    js_sys::Math::random()
+}
+
+/// Reads the store into memory (for display, or as the drainer's starting point when
+/// `persist` is set: then interrupted sends become pending again, durably).
+async fn reload(state: ShellState, persist: bool) -> Result<(), StoreError> {
+    let loaded = store::load().await?;
+    let now = now_ms();
+    let changes = with(|s| {
+        s.quarantined = loaded.quarantined;
+        s.dirty = false;
+        s.outbox.restore(loaded.entries, now)
+    })
+    .unwrap_or_default();
+    if persist {
+        store::apply(&changes).await?;
+    }
+    view::publish(state);
+    Ok(())
+}
+
+/// Opens the outbox, shows what it holds, and starts delivering.
+pub async fn start(state: ShellState) {
+    SERVICE.with(|s| {
+        *s.borrow_mut() = Some(Service {
+            outbox: Outbox::new(Config::default()),
+            quarantined: Vec::new(),
+            dirty: false,
+            draining: false,
+            again: false,
+            timer: None,
+            subscribers: Default::default(),
+        })
+    });
+    if let Err(e) = reload(state, false).await {
+        state
+            .outbox
+            .update(|v| v.storage_error = Some(e.to_string()));
+    }
+    tabs::listen(move |notice| {
+        with(|s| s.dirty = true);
+        let draining = with(|s| s.draining).unwrap_or(false);
+        if !draining {
+            leptos::task::spawn_local(async move {
+                let _ = reload(state, false).await;
+            });
+        }
+        if notice == tabs::Notice::Enqueued {
+            request_drain(state);
+        }
+    });
+    crate::connectivity::watch(state, move |online| {
+        with(|s| s.outbox.set_online(online));
+        if online {
+            request_drain(state);
+        }
+    });
+    request_drain(state);
+}
+
+/// Saves a command durably and schedules its delivery. Resolves with the command id once the
+/// write has committed; fails with a plain-words reason when it could not be stored.
+pub async fn dispatch(
+    state: ShellState,
+    app: &str,
+    kind: String,
+    stream: String,
+    payload: serde_json::Value,
+) -> Result<String, String> {
+    let now = now_ms();
+    let command = Command {
+        id: identity::new_command_id(),
+        client_id: identity::client_id(),
+        seq: 0, // allocated by the store, inside the write
+        stream,
+        kind,
+        app: app.to_string(),
+        payload,
+        created_at: now,
+    };
+    let entry = match store::save_new(command, now).await {
+        Ok(entry) => entry,
+        Err(e) => {
+            state
+                .outbox
+                .update(|v| v.storage_error = Some(e.to_string()));
+            state
+                .announcement
+                .set(format!("Not saved on this device: {e}"));
+            return Err(format!("could not save on this device: {e}"));
+        }
+    };
+    let id = entry.id().to_string();
+    with(|s| {
+        let now = now_ms();
+        let _ = s.outbox.adopt(entry, now);
+    });
+    state.outbox.update(|v| v.storage_error = None);
+    state.announcement.set(if crate::connectivity::is_online() {
+        "Saved on this device".to_string()
+    } else {
+        "Saved on this device; it will be sent when you are back online".to_string()
+    });
+    view::publish(state);
+    tabs::tell(tabs::Notice::Enqueued);
+    request_drain(state);
+    Ok(id)
+}
+
+async fn apply_and_publish(state: ShellState, changes: Vec<Change>) -> Result<(), String> {
+    store::apply(&changes).await.map_err(|e| e.to_string())?;
+    view::publish(state);
+    tabs::tell(tabs::Notice::Changed);
+    Ok(())
+}
+
+/// Sends a dead command again (the user pressed Retry).
+pub async fn retry(state: ShellState, id: &str) -> Result<(), String> {
+    let now = now_ms();
+    let changes = with(|s| s.outbox.retry_dead(id, now))
+        .ok_or("outbox not ready")?
+        .map_err(|e| e.to_string())?;
+    apply_and_publish(state, changes).await?;
+    request_drain(state);
+    Ok(())
+}
+
+/// Deletes a dead command for good (the user pressed Discard).
+pub async fn discard(state: ShellState, id: &str) -> Result<(), String> {
+    let changes = with(|s| s.outbox.discard(id))
+        .ok_or("outbox not ready")?
+        .map_err(|e| e.to_string())?;
+    apply_and_publish(state, changes).await
+}
+
+/// The status of one of `app`'s commands (an app never sees another app's commands).
+pub fn status_for_app(app: &str, id: &str) -> Option<CommandStatus> {
+    with(|s| s.outbox.for_app(app).status(id)).flatten()
+}
+
+/// Registers `callback` for status changes of `app`'s commands; returns a handle for removal.
+pub fn subscribe(app: &str, callback: js_sys::Function) -> u64 {
+    with(|s| s.subscribers.add(app, callback)).unwrap_or(0)
+}
+
+pub fn unsubscribe(handle: u64) {
+    with(|s| s.subscribers.remove(handle));
+}

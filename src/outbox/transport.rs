@@ -1,0 +1,121 @@
+//! Sends one piece of outbox work to one region: `POST /commands` for a single command,
+//! `POST /commands:batch` for several, each command with its id as the idempotency key. Reads
+//! the answer into the outbox core's [`Outcome`]s; it decides nothing itself.
+
+use std::time::Duration;
+
+use gloo_net::http::Request;
+use mfe_contract::{BatchRequest, BatchResponse, CommandAck, ErrorBody, IDEMPOTENCY_KEY_HEADER};
+use mfe_outbox::{Outcome, Work};
+use web_sys::RequestCache;
+
+use crate::fetch::{send_with_timeout, FetchFailure};
+
+/// How long one delivery request may take before it counts as failed.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// How a request ended.
+pub enum Answer {
+    /// One outcome for the whole request (network failure, timeout, or a whole-request status).
+    Whole(Outcome),
+    /// A batch answer: one outcome per command.
+    Items(Vec<(String, Outcome)>),
+}
+
+fn reason(text: &str) -> String {
+    serde_json::from_str::<ErrorBody>(text)
+        .map(|b| b.message)
+        .unwrap_or_else(|_| text.chars().take(300).collect())
+}
+
+fn from_failure(failure: FetchFailure) -> Outcome {
+    match failure {
+        FetchFailure::Timeout => Outcome::Timeout,
+        other => Outcome::Network(other.to_string()),
+    }
+}
+
+/// Sends `work` to the region at `base_url`.
+pub async fn send(work: &Work, base_url: &str) -> Answer {
+    if work.is_single() {
+        send_one(work, base_url).await
+    } else {
+        send_batch(work, base_url).await
+    }
+}
+
+async fn send_one(work: &Work, base_url: &str) -> Answer {
+    let command = &work.commands[0];
+    let body = match serde_json::to_string(command) {
+        Ok(body) => body,
+        Err(e) => return Answer::Whole(Outcome::http(400).with_reason(e.to_string())),
+    };
+    let request = Request::post(&format!("{base_url}/commands"))
+        .cache(RequestCache::NoStore)
+        .header("Content-Type", "application/json")
+        .header(IDEMPOTENCY_KEY_HEADER, &command.id);
+    let response = match send_with_timeout(request, Some(body), SEND_TIMEOUT).await {
+        Ok(response) => response,
+        Err(failure) => return Answer::Whole(from_failure(failure)),
+    };
+    let status = response.status();
+    let retry_after = response.headers().get("Retry-After");
+    let text = response.text().await.unwrap_or_default();
+    let mut outcome = Outcome::http(status);
+    if (200..300).contains(&status) {
+        // Only a real acknowledgement of this very command counts (a proxy or captive portal
+        // answering 200 must not mark it delivered).
+        match serde_json::from_str::<CommandAck>(&text) {
+            Ok(ack) if ack.id == command.id => {}
+            _ => {
+                return Answer::Whole(Outcome::Network(format!(
+                    "HTTP {status} without an acknowledgement of {}",
+                    command.id
+                )))
+            }
+        }
+    } else {
+        outcome = outcome.with_reason(reason(&text));
+    }
+    if let Some(value) = retry_after {
+        outcome = outcome.with_retry_after(value);
+    }
+    Answer::Whole(outcome)
+}
+
+async fn send_batch(work: &Work, base_url: &str) -> Answer {
+    let batch = BatchRequest {
+        commands: work.commands.clone(),
+    };
+    let body = match serde_json::to_string(&batch) {
+        Ok(body) => body,
+        Err(e) => return Answer::Whole(Outcome::http(400).with_reason(e.to_string())),
+    };
+    let request = Request::post(&format!("{base_url}/commands:batch"))
+        .cache(RequestCache::NoStore)
+        .header("Content-Type", "application/json");
+    let response = match send_with_timeout(request, Some(body), SEND_TIMEOUT).await {
+        Ok(response) => response,
+        Err(failure) => return Answer::Whole(from_failure(failure)),
+    };
+    let status = response.status();
+    let retry_after = response.headers().get("Retry-After");
+    let text = response.text().await.unwrap_or_default();
+    if status != 200 {
+        let mut outcome = Outcome::http(status).with_reason(reason(&text));
+        if let Some(value) = retry_after {
+            outcome = outcome.with_retry_after(value);
+        }
+        return Answer::Whole(outcome);
+    }
+    match serde_json::from_str::<BatchResponse>(&text) {
+        Ok(answer) => Answer::Items(
+            answer
+                .results
+                .iter()
+                .map(|item| (item.id.clone(), Outcome::from_batch_item(item)))
+                .collect(),
+        ),
+        Err(e) => Answer::Whole(Outcome::Network(format!("malformed batch answer: {e}"))),
+    }
+}

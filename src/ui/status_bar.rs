@@ -1,0 +1,118 @@
+//! The status bar: which region serves this device (or why none does), each region's health
+//! and latency, and what is waiting in the outbox. Always visible, announced politely.
+
+use leptos::prelude::*;
+use mfe_router::{Health, RegionSnapshot};
+
+use crate::state::use_shell;
+
+fn health_name(health: Health) -> &'static str {
+    match health {
+        Health::Unknown => "unknown",
+        Health::Up => "up",
+        Health::Degraded => "degraded",
+        Health::Down => "down",
+    }
+}
+
+fn latency_text(region: &RegionSnapshot) -> String {
+    match (region.health, region.ewma_ms) {
+        (Health::Down, _) => "down".into(),
+        (_, Some(ms)) => format!("{ms:.0} ms"),
+        (_, None) => "checking…".into(),
+    }
+}
+
+fn waiting_text(n: usize) -> String {
+    match n {
+        0 => "Nothing waiting to send".into(),
+        1 => "1 change waiting to send".into(),
+        n => format!("{n} changes waiting to send"),
+    }
+}
+
+#[component]
+pub fn StatusBar(panel_open: RwSignal<bool>) -> impl IntoView {
+    let state = use_shell();
+    let open_count = move || {
+        let c = state.outbox.with(|v| v.counts);
+        c.pending + c.inflight
+    };
+    let headline = move || {
+        let waiting = open_count();
+        if !state.online.get() {
+            return format!("Offline · {waiting} saved on this device");
+        }
+        match state.router.get() {
+            None => "Finding the nearest region…".to_string(),
+            Some(s) if s.all_unreachable => {
+                format!("All regions unreachable · {waiting} saved on this device")
+            }
+            Some(s) => match (s.current, s.failing_over) {
+                (Some(current), true) => format!("Failing over… now {current}"),
+                (Some(current), false) => format!("Served by {current}"),
+                (None, _) => "Finding the nearest region…".to_string(),
+            },
+        }
+    };
+    let regions = move || state.router.get().map(|s| s.regions).unwrap_or_default();
+    view! {
+        <footer class="status-bar" data-testid="status-bar" aria-label="Connection status">
+            <span
+                class="serving"
+                data-testid="current-region"
+                data-region=move || state.router.get().and_then(|s| s.current).unwrap_or_default()
+                data-online=move || state.online.get().to_string()
+            >
+                {headline}
+            </span>
+            <ul class="regions" aria-label="Regions">
+                <For
+                    each=regions
+                    key=|r| (r.name.clone(), health_name(r.health), r.is_current, latency_text(r))
+                    let:region
+                >
+                    <li
+                        class=format!(
+                            "region {}{}",
+                            health_name(region.health),
+                            if region.is_current { " current" } else { "" },
+                        )
+                        data-testid=format!("region-{}", region.name)
+                        data-state=health_name(region.health)
+                        data-current=region.is_current.to_string()
+                        title=format!("{} · breaker {:?}", region.url, region.breaker.state)
+                    >
+                        <span class="dot" aria-hidden="true"></span>
+                        {region.name.clone()}
+                        " "
+                        <span class="latency">{latency_text(&region)}</span>
+                    </li>
+                </For>
+            </ul>
+            <button
+                class="outbox-toggle"
+                data-testid="outbox-toggle"
+                aria-expanded=move || panel_open.get().to_string()
+                aria-controls="outbox-panel"
+                on:click=move |_| panel_open.update(|o| *o = !*o)
+            >
+                <span data-testid="outbox-pending" data-count=open_count>
+                    {move || waiting_text(open_count())}
+                </span>
+                <Show when=move || state.outbox.with(|v| v.counts.inflight > 0)>
+                    <span class="sending" data-testid="outbox-sending">" · sending…"</span>
+                </Show>
+                <Show when=move || state.outbox.with(|v| v.counts.dead > 0)>
+                    <span
+                        class="failed"
+                        data-testid="outbox-failed"
+                        data-count=move || state.outbox.with(|v| v.counts.dead)
+                    >
+                        {move || format!(" · {} failed", state.outbox.with(|v| v.counts.dead))}
+                    </span>
+                </Show>
+            </button>
+        </footer>
+    }
+}
