@@ -2,6 +2,7 @@
 //! fails over to the next region at once on a failed request, records the outcome, and sleeps
 //! until the core's next wake-up.
 
+use futures::future::{select, Either, FutureExt};
 use leptos::prelude::*;
 use mfe_outbox::{Change, Completion, Outcome, Work};
 use mfe_router::RequestOutcome;
@@ -128,24 +129,90 @@ fn complete(work: &Work, region: &str, answer: &Answer) -> Completion {
     .unwrap_or_default()
 }
 
+/// One request to one region, reported to the router when it ends.
+async fn attempt(state: ShellState, work: Work, region: String, url: String) -> (String, Answer) {
+    let Some(ticket) = routing::start_request(&region) else {
+        return (
+            region,
+            Answer::Whole(Outcome::Network("breaker open".into())),
+        );
+    };
+    let answer = transport::send(&work, &url).await;
+    routing::finish_request(state, ticket, router_outcome(&answer));
+    (region, answer)
+}
+
+fn fails_over(answer: &Answer) -> bool {
+    matches!(answer, Answer::Whole(o) if o.class().should_fail_over())
+}
+
+/// Sends to `region`; if it has not answered within its hedge delay (its recent p95), sends
+/// the same request, with the same idempotency key, to the next healthy region too. The first
+/// usable answer wins; the other request runs on in the background so the router still learns
+/// how it ended. Hedges spend the outbox's retry budget, so an outage cannot double the load.
+async fn send_hedged(
+    state: ShellState,
+    work: &Work,
+    region: String,
+    url: String,
+) -> (String, Answer) {
+    let primary = attempt(state, work.clone(), region.clone(), url).boxed_local();
+    let delay = gloo_timers::future::sleep(routing::hedge_delay(&region));
+    let primary = match select(primary, Box::pin(delay)).await {
+        Either::Left((done, _)) => return done,
+        Either::Right((_, primary)) => primary,
+    };
+    let hedge = routing::hedge_target(&region).and_then(|target| {
+        let url = routing::url(&target)?;
+        with(|s| s.outbox.try_spend_hedge())
+            .unwrap_or(false)
+            .then(|| attempt(state, work.clone(), target, url).boxed_local())
+    });
+    let Some(hedge) = hedge else {
+        return primary.await;
+    };
+    match select(primary, hedge).await {
+        Either::Left((done, other)) | Either::Right((done, other)) => {
+            if fails_over(&done.1) {
+                // The faster one failed: the other may still succeed.
+                other.await
+            } else {
+                leptos::task::spawn_local(async move {
+                    let _ = other.await;
+                });
+                done
+            }
+        }
+    }
+}
+
 /// Sends one piece of work, walking the regions best first: a failure that says "this region
 /// is unwell" moves on to the next region at once; any other answer is final for this round.
 async fn deliver(state: ShellState, work: &Work) -> Vec<Change> {
     let mut last: Option<(String, Answer)> = None;
+    let mut tried = Vec::new();
     for region in routing::candidates() {
+        if tried.contains(&region) {
+            continue;
+        }
         let Some(url) = routing::url(&region) else {
             continue;
         };
-        let Some(ticket) = routing::start_request(&region) else {
-            continue;
-        };
-        let answer = transport::send(work, url.trim_end_matches('/')).await;
-        routing::finish_request(state, ticket, router_outcome(&answer));
-        let fail_over = matches!(&answer, Answer::Whole(o) if o.class().should_fail_over());
-        if !fail_over {
-            return complete(work, &region, &answer).changes;
+        let (answered_by, answer) = send_hedged(
+            state,
+            work,
+            region.clone(),
+            url.trim_end_matches('/').to_string(),
+        )
+        .await;
+        tried.push(region);
+        if !tried.contains(&answered_by) {
+            tried.push(answered_by.clone());
         }
-        last = Some((region, answer));
+        if !fails_over(&answer) {
+            return complete(work, &answered_by, &answer).changes;
+        }
+        last = Some((answered_by, answer));
     }
     match last {
         Some((region, answer)) => complete(work, &region, &answer).changes,
