@@ -8,7 +8,7 @@
 //! - `POST /admin/regions/<name>/faults` with a `Faults` body (absent fields off) → `RegionState`
 //! - `DELETE /admin/regions/<name>/faults` → `RegionState` (all faults off)
 //! - `POST /admin/reset` → `{ "regions": [RegionState] }`: faults off, all up, stores emptied,
-//!   replication back to its start-up settings
+//!   replication back to its start-up settings, CSP violation reports cleared
 //! - `GET  /admin/replication` → `ReplicationStatus`
 //! - `POST /admin/replication` with `{ "lag_ms"?, "partitioned"?, "isolated"? }` →
 //!   `ReplicationStatus`
@@ -24,6 +24,7 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::csp::CspReports;
 use crate::http_error::error;
 use crate::listener::Listener;
 use crate::region::faults::Faults;
@@ -76,6 +77,7 @@ type AdminResult = Result<Response, Refusal>;
 struct AdminCtx {
     cluster: Arc<Cluster>,
     servers: Arc<Vec<RegionServer>>,
+    csp_reports: Arc<CspReports>,
 }
 
 impl AdminCtx {
@@ -120,7 +122,11 @@ async fn all_states(ctx: &AdminCtx) -> Response {
 }
 
 /// The admin router.
-pub fn router(cluster: Arc<Cluster>, servers: Arc<Vec<RegionServer>>) -> Router {
+pub fn router(
+    cluster: Arc<Cluster>,
+    servers: Arc<Vec<RegionServer>>,
+    csp_reports: Arc<CspReports>,
+) -> Router {
     Router::new()
         .route("/admin/regions", get(list_regions))
         .route("/admin/regions/{name}", get(get_region))
@@ -136,7 +142,11 @@ pub fn router(cluster: Arc<Cluster>, servers: Arc<Vec<RegionServer>>) -> Router 
             get(replication_status).post(set_replication),
         )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such admin route") })
-        .with_state(AdminCtx { cluster, servers })
+        .with_state(AdminCtx {
+            cluster,
+            servers,
+            csp_reports,
+        })
 }
 
 /// Parses a JSON body; an empty body is the type's default (so `curl -X POST` works).
@@ -209,6 +219,7 @@ async fn clear_faults(State(ctx): State<AdminCtx>, Path(name): Path<String>) -> 
 
 async fn reset(State(ctx): State<AdminCtx>) -> AdminResult {
     ctx.cluster.replication.reset();
+    ctx.csp_reports.clear();
     for server in ctx.servers.iter() {
         server.region.set_faults(Faults::default());
         server
@@ -229,7 +240,7 @@ async fn reset(State(ctx): State<AdminCtx>) -> AdminResult {
                 )
             })?;
     }
-    tracing::info!("reset: faults off, all regions up, stores empty");
+    tracing::info!("reset: faults off, all regions up, stores empty, CSP reports cleared");
     Ok(all_states(&ctx).await)
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::config::SimConfig;
+use crate::region::rate_limit::RateLimit;
 
 /// Simulated regions (SQLite per region, replication, fault injection) plus the shell's
 /// static files, for development and tests.
@@ -27,7 +28,10 @@ pub struct Args {
     pub base_port: u16,
     #[arg(long, default_value_t = 8080)]
     pub static_port: u16,
-    /// Admin (fault injection) address; must be loopback.
+    /// Start the admin (fault injection) API; without it there is no admin listener.
+    #[arg(long)]
+    pub admin: bool,
+    /// Admin address; must be loopback.
     #[arg(long, default_value = "127.0.0.1")]
     pub admin_host: IpAddr,
     #[arg(long, default_value_t = 8090)]
@@ -53,6 +57,30 @@ pub struct Args {
     /// Replication lag above which /health says "degraded".
     #[arg(long, default_value_t = 10_000)]
     pub health_lag_bound_ms: u64,
+    /// Command writes (POST /commands, /commands:batch) each client may send per second,
+    /// per region, after its burst; 0 turns the limit off.
+    #[arg(long, default_value_t = RateLimit::DEFAULT.per_second)]
+    pub rate_limit_per_s: f64,
+    /// Command writes a quiet client may send at once before the rate applies.
+    #[arg(long, default_value_t = RateLimit::DEFAULT.burst)]
+    pub rate_burst: u32,
+    /// Router settings served to the shell in /regions.json (JSON object of the router core's
+    /// configuration fields). This stack probes every 2 s (1 s when a region is suspect) so
+    /// demos and tests see a change within seconds; pass '{}' for production's 30 s / 5 s.
+    #[arg(long, default_value = DEFAULT_ROUTER_CONFIG, value_parser = parse_json_object)]
+    pub router_config: serde_json::Value,
+}
+
+/// Probe faster than production: a region that dies shows as down within a few seconds.
+pub const DEFAULT_ROUTER_CONFIG: &str =
+    r#"{"probe_interval_healthy_ms":2000,"probe_interval_unhealthy_ms":1000}"#;
+
+fn parse_json_object(text: &str) -> Result<serde_json::Value, String> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) if value.is_object() => Ok(value),
+        Ok(_) => Err("expected a JSON object".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 impl Args {
@@ -66,6 +94,7 @@ impl Args {
             host: self.host,
             base_port: self.base_port,
             static_port: self.static_port,
+            admin: self.admin,
             admin_host: self.admin_host,
             admin_port: self.admin_port,
             shell_dir: self.shell_dir,
@@ -75,6 +104,12 @@ impl Args {
             reset: self.reset,
             replication_lag_ms: self.replication_lag_ms,
             health_lag_bound_ms: self.health_lag_bound_ms,
+            rate_limit: RateLimit {
+                per_second: self.rate_limit_per_s,
+                burst: self.rate_burst,
+            },
+            router_config: Some(self.router_config)
+                .filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
         }
     }
 }
@@ -93,6 +128,8 @@ mod tests {
         );
         assert_eq!(config.shell_dir, PathBuf::from("dist"));
         assert!(config.origins.is_empty());
+        assert!(!config.admin, "the admin API is off unless asked for");
+        assert_eq!(config.rate_limit, RateLimit::DEFAULT);
         config.validate().unwrap();
     }
 
@@ -107,10 +144,23 @@ mod tests {
             "--origin",
             "http://y:2",
             "--reset",
+            "--admin",
+            "--rate-limit-per-s",
+            "5.5",
+            "--rate-burst",
+            "7",
         ])
         .into_config();
         assert_eq!(config.regions, ["a", "b"]);
         assert_eq!(config.origins, ["http://x:1", "http://y:2"]);
         assert!(config.reset);
+        assert!(config.admin);
+        assert_eq!(
+            config.rate_limit,
+            RateLimit {
+                per_second: 5.5,
+                burst: 7
+            }
+        );
     }
 }

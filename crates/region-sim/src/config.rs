@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, ensure, Result};
 
+use crate::region::rate_limit::RateLimit;
+
 /// Region names become file names and URL segments, so they are kept to a safe alphabet.
 const MAX_REGION_NAME: usize = 32;
 /// One listener per region on consecutive ports; more than this is a typo, not a simulation.
@@ -24,7 +26,10 @@ pub struct SimConfig {
     pub base_port: u16,
     /// Port of the static server (`cdn_dir`, then `shell_dir`, plus `/regions.json`).
     pub static_port: u16,
-    /// Address of the admin (fault injection) listener; must be a loopback address.
+    /// Whether the admin (fault injection) API listens at all. Off unless asked for: it can
+    /// take regions down and empty their stores.
+    pub admin: bool,
+    /// Address of the admin listener; must be a loopback address.
     pub admin_host: IpAddr,
     pub admin_port: u16,
     /// Trunk's output: `index.html` and the shell's hashed assets.
@@ -42,10 +47,16 @@ pub struct SimConfig {
     pub replication_lag_ms: u64,
     /// Replication lag above which `/health` reports `degraded`.
     pub health_lag_bound_ms: u64,
+    /// Per-client token bucket of each region's command writes.
+    pub rate_limit: RateLimit,
+    /// Router settings for the shell, served as `router` in `/regions.json` (None: the
+    /// shell's defaults).
+    pub router_config: Option<serde_json::Value>,
 }
 
 impl SimConfig {
-    /// Three regions on free loopback ports, files under `root` (`dist/`, `cdn/`, `regions/`).
+    /// Three regions on free loopback ports, files under `root` (`dist/`, `cdn/`, `regions/`),
+    /// with the admin API on (tests inject faults through it).
     pub fn for_tests(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
         Self {
@@ -53,6 +64,7 @@ impl SimConfig {
             host: IpAddr::from([127, 0, 0, 1]),
             base_port: 0,
             static_port: 0,
+            admin: true,
             admin_host: IpAddr::from([127, 0, 0, 1]),
             admin_port: 0,
             shell_dir: root.join("dist"),
@@ -62,10 +74,14 @@ impl SimConfig {
             reset: false,
             replication_lag_ms: 0,
             health_lag_bound_ms: 10_000,
+            rate_limit: RateLimit::DEFAULT,
+            router_config: None,
         }
     }
 
-    /// Rejects what would fail later in a confusing way (bad names, public admin address).
+    /// Rejects what would fail later in a confusing way (bad names, public admin address, a
+    /// meaningless rate limit). The admin address is checked even when the admin API is off,
+    /// so turning it on later cannot expose it.
     pub fn validate(&self) -> Result<()> {
         ensure!(!self.regions.is_empty(), "at least one region is needed");
         ensure!(
@@ -86,6 +102,7 @@ impl SimConfig {
                 self.admin_host
             );
         }
+        self.rate_limit.validate().map_err(anyhow::Error::msg)?;
         if self.base_port != 0 {
             let last = u32::from(self.base_port) + self.regions.len() as u32 - 1;
             ensure!(last <= u32::from(u16::MAX), "region ports would pass 65535");
@@ -128,6 +145,15 @@ mod tests {
         config.admin_host = IpAddr::from([0, 0, 0, 0]);
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("loopback"), "{err}");
+        config.admin = false;
+        assert!(config.validate().is_err(), "checked even while off");
+    }
+
+    #[test]
+    fn rate_limit_is_checked() {
+        let mut config = SimConfig::for_tests("/tmp/x");
+        config.rate_limit.burst = 0;
+        assert!(config.validate().unwrap_err().to_string().contains("burst"));
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //!
 //! Each region has its own listener and SQLite file and implements the regional API of
 //! DESIGN §3.5 (deep health check, idempotent `POST /commands`, batches, a command log and a
-//! stream read model). A loopback-only admin API injects faults — down (connection refused and
+//! stream read model), behind per-client rate limits and size and nesting limits. A
+//! loopback-only admin API, off unless enabled, injects faults — down (connection refused and
 //! open connections closed), black hole, latency, error rate, answer dropped after commit,
 //! health kill switch — and controls asynchronous replication between regions. The same
-//! process serves published micro apps and the shell with the cache headers DESIGN §4 relies on.
+//! process serves published micro apps and the shell with the cache headers DESIGN §4 relies on
+//! and a Content Security Policy computed from the served `index.html`.
 //!
 //! Tests start everything on free ports:
 //!
@@ -22,7 +24,9 @@ pub mod admin;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod csp;
 pub mod http_error;
+pub mod json_depth;
 pub mod listener;
 pub mod region;
 pub mod replication;
@@ -31,4 +35,5 @@ pub mod static_files;
 
 pub use config::SimConfig;
 pub use region::faults::Faults;
+pub use region::rate_limit::RateLimit;
 pub use sim::Simulator;

@@ -6,6 +6,9 @@
 //! connects are refused) *and* aborts every open connection; [`Listener::up`] binds the same
 //! address again. Each connection also carries a [`ConnectionKill`] so a handler can drop its
 //! own connection without answering (ambiguous failures, black holes).
+//!
+//! Every connection is served with explicit header limits (hyper answers 431 beyond them) and
+//! carries the peer's address ([`PeerAddr`]), which per-client limits fall back to.
 
 use std::io;
 use std::net::SocketAddr;
@@ -32,6 +35,21 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(20);
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest a handler waits for its connection to be torn down after asking for it.
 const KILL_GRACE: Duration = Duration::from_secs(5);
+/// Most header lines in one HTTP/1.1 request (hyper's default, set here on purpose): more is
+/// answered with 431 and the connection is closed.
+pub const MAX_HEADERS: usize = 100;
+/// Largest HTTP/1.1 request head (request line plus headers) and read buffer; a bigger head
+/// is answered with 431. Browsers send a few KiB; 64 KiB leaves room for large cookies.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Largest HTTP/2 header list (decoded), the h2c counterpart of [`MAX_HEAD_BYTES`].
+const MAX_H2_HEADER_LIST: u32 = 64 * 1024;
+/// Concurrent HTTP/2 streams per connection.
+const MAX_H2_STREAMS: u32 = 200;
+
+/// The client's address, inserted into every request's extensions (per-client limits fall
+/// back to it when a request does not say which client it comes from).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
 
 /// Handle, inserted into every request's extensions, that closes the request's connection
 /// without sending a response.
@@ -157,10 +175,10 @@ async fn accept_loop(name: String, socket: TcpListener, router: Router, stop: Ca
             biased;
             () = stop.cancelled() => break,
             accepted = socket.accept() => match accepted {
-                Ok((stream, _peer)) => {
+                Ok((stream, peer)) => {
                     // Reap finished connections so the set only holds live ones.
                     while connections.try_join_next().is_some() {}
-                    connections.spawn(serve_connection(stream, router.clone()));
+                    connections.spawn(serve_connection(stream, PeerAddr(peer), router.clone()));
                 }
                 Err(err) => {
                     tracing::warn!(listener = %name, %err, "accept failed");
@@ -173,20 +191,27 @@ async fn accept_loop(name: String, socket: TcpListener, router: Router, stop: Ca
     connections.shutdown().await;
 }
 
-async fn serve_connection(stream: TcpStream, router: Router) {
+async fn serve_connection(stream: TcpStream, peer: PeerAddr, router: Router) {
     let _ = stream.set_nodelay(true);
     let kill = CancellationToken::new();
     let handle = ConnectionKill(kill.clone());
     let service = router.map_request(move |request: Request<Incoming>| {
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(handle.clone());
+        request.extensions_mut().insert(peer);
         request
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_headers(MAX_HEADERS)
+        .max_buf_size(MAX_HEAD_BYTES);
+    builder
+        .http2()
+        .max_header_list_size(MAX_H2_HEADER_LIST)
+        .max_concurrent_streams(MAX_H2_STREAMS);
     let connection =
         builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
     tokio::select! {

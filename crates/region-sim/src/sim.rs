@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, RegionServer};
 use crate::config::{http_url, SimConfig};
+use crate::csp::CspReports;
 use crate::listener::{self, Listener};
 use crate::region::store::{self, Store};
 use crate::region::{api, cors, Cluster, Region, RegionCtx};
@@ -22,7 +23,9 @@ pub struct Simulator {
     cluster: Arc<Cluster>,
     servers: Arc<Vec<RegionServer>>,
     static_listener: Listener,
-    admin_listener: Listener,
+    /// `None` unless the configuration enables the admin API.
+    admin_listener: Option<Listener>,
+    csp_reports: Arc<CspReports>,
     origins: Vec<String>,
     config: SimConfig,
     replication_stop: CancellationToken,
@@ -58,7 +61,11 @@ impl Simulator {
             region_sockets.push(bind(&format!("region {name}"), config.host, port)?);
         }
         let static_socket = bind("static server", config.host, config.static_port)?;
-        let admin_socket = bind("admin API", config.admin_host, config.admin_port)?;
+        let admin_socket = if config.admin {
+            Some(bind("admin API", config.admin_host, config.admin_port)?)
+        } else {
+            None
+        };
 
         let host = url_host(config.host);
         let region_infos = config
@@ -105,6 +112,7 @@ impl Simulator {
                 store,
                 peers,
                 config.health_lag_bound_ms,
+                config.rate_limit,
             )));
         }
         let cluster = Arc::new(Cluster {
@@ -138,6 +146,7 @@ impl Simulator {
         }
         let servers = Arc::new(servers);
 
+        let csp_reports = Arc::new(CspReports::default());
         let static_listener = Listener::serve(
             "static",
             static_socket,
@@ -145,13 +154,23 @@ impl Simulator {
                 config.cdn_dir.clone(),
                 config.shell_dir.clone(),
                 &region_infos,
+                config.router_config.as_ref(),
+                Arc::clone(&csp_reports),
             ),
         )?;
-        let admin_listener = Listener::serve(
-            "admin",
-            admin_socket,
-            admin::router(Arc::clone(&cluster), Arc::clone(&servers)),
-        )?;
+        let admin_listener = admin_socket
+            .map(|socket| {
+                Listener::serve(
+                    "admin",
+                    socket,
+                    admin::router(
+                        Arc::clone(&cluster),
+                        Arc::clone(&servers),
+                        Arc::clone(&csp_reports),
+                    ),
+                )
+            })
+            .transpose()?;
 
         let replication_stop = CancellationToken::new();
         let replication_task = tokio::spawn(replication::run(
@@ -164,6 +183,7 @@ impl Simulator {
             servers,
             static_listener,
             admin_listener,
+            csp_reports,
             origins,
             config,
             replication_stop,
@@ -179,17 +199,23 @@ impl Simulator {
         )
     }
 
-    /// Base URL of the admin API, e.g. `http://127.0.0.1:8090`.
-    pub fn admin_url(&self) -> String {
-        http_url(self.config.admin_host, self.admin_listener.addr().port())
+    /// Base URL of the admin API, e.g. `http://127.0.0.1:8090`; `None` when it is off.
+    pub fn admin_url(&self) -> Option<String> {
+        self.admin_addr()
+            .map(|addr| http_url(self.config.admin_host, addr.port()))
     }
 
     pub fn static_addr(&self) -> SocketAddr {
         self.static_listener.addr()
     }
 
-    pub fn admin_addr(&self) -> SocketAddr {
-        self.admin_listener.addr()
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_listener.as_ref().map(Listener::addr)
+    }
+
+    /// Content Security Policy violations reported to the static server so far.
+    pub fn csp_reports(&self) -> Vec<serde_json::Value> {
+        self.csp_reports.list()
     }
 
     /// Every region with its base URL, as `/regions.json` lists them.
@@ -234,10 +260,10 @@ impl Simulator {
             self.config.cdn_dir.display(),
             self.config.shell_dir.display()
         ));
-        lines.push(format!(
-            "admin             {}/admin/regions  (loopback only)",
-            self.admin_url()
-        ));
+        lines.push(match self.admin_url() {
+            Some(url) => format!("admin             {url}/admin/regions  (loopback only)"),
+            None => "admin             off (start with --admin to inject faults)".to_owned(),
+        });
         lines.push(format!("open {}/", self.static_url()));
         lines
     }
@@ -255,7 +281,9 @@ impl Simulator {
             server.listener.down().await;
         }
         self.static_listener.down().await;
-        self.admin_listener.down().await;
+        if let Some(admin) = &self.admin_listener {
+            admin.down().await;
+        }
     }
 
     fn server(&self, name: &str) -> Option<&RegionServer> {

@@ -6,15 +6,20 @@
 //! `manifest.json`, `regions.json`, `sw.js`, …) is `no-cache` with a validator, so a browser
 //! revalidates and gets a cheap 304. `tower-http`'s `ServeDir` resolves paths and refuses
 //! traversal; it also provides `Last-Modified` and answers `If-Modified-Since`.
+//!
+//! Every answer carries `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`;
+//! HTML answers carry the Content Security Policy, and `/csp-report` collects violations
+//! (see `csp/`).
 
 use std::convert::Infallible;
 use std::hash::Hasher;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::{from_fn, Next};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -22,14 +27,27 @@ use mfe_contract::RegionInfo;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::csp::{self, Csp, CspReports};
+
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
-/// The static router. `regions` is what `/regions.json` lists.
-pub fn router(cdn_dir: PathBuf, shell_dir: PathBuf, regions: &[RegionInfo]) -> Router {
+/// The static router. `regions` is what `/regions.json` lists and what the page's CSP lets it
+/// connect to; violation reports go to `reports`.
+pub fn router(
+    cdn_dir: PathBuf,
+    shell_dir: PathBuf,
+    regions: &[RegionInfo],
+    router_config: Option<&serde_json::Value>,
+    reports: Arc<CspReports>,
+) -> Router {
+    let csp = Arc::new(Csp::new(regions.iter().map(|r| r.url.clone()).collect()));
     let regions_json = Bytes::from(
-        serde_json::to_vec_pretty(&serde_json::json!({ "regions": regions }))
-            .expect("region list serialises"),
+        serde_json::to_vec_pretty(&match router_config {
+            Some(router) => serde_json::json!({ "regions": regions, "router": router }),
+            None => serde_json::json!({ "regions": regions }),
+        })
+        .expect("region list serialises"),
     );
     let etag = format!("\"{:016x}\"", fnv1a(&regions_json));
     let index = shell_dir.join("index.html");
@@ -45,8 +63,10 @@ pub fn router(cdn_dir: PathBuf, shell_dir: PathBuf, regions: &[RegionInfo]) -> R
                 regions_answer(&headers, regions_json.clone(), &etag)
             }),
         )
+        .merge(csp::reports::routes(reports))
         .fallback_service(files)
         .layer(from_fn(cache_headers))
+        .layer(from_fn_with_state(csp, csp::security_headers))
 }
 
 /// `index.html` for client-side routes (no file extension), 404 for missing files. Nothing
@@ -106,10 +126,6 @@ async fn cache_headers(request: Request, next: Next) -> Response {
     };
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     if status.is_success() {
         if let Some(content_type) = content_type_override(&path) {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

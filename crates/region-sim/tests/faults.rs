@@ -448,3 +448,20 @@ async fn partitions_and_lag_hold_copies_back_until_healed() {
     assert_eq!(response.status(), 400);
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_injected_4xx_rejects_command_writes_only() {
+    let h = Harness::start().await;
+    h.set_faults(US, json!({"error_rate": 1.0, "error_status": 422}))
+        .await;
+    let cmd = command("tasks", 1, json!({}));
+    let response = h.post_command(US, &cmd).await;
+    assert_eq!(response.status(), 422);
+    let body: mfe_contract::ErrorBody = response.json().await.unwrap();
+    assert_eq!(body.error, "injected_fault");
+    // The region itself is fine: health and reads answer.
+    assert_eq!(health(&h, US).await.status(), 200);
+    h.set_faults(US, json!({})).await;
+    assert_eq!(h.post_command(US, &cmd).await.status(), 201);
+    h.stop().await;
+}

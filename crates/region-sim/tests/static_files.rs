@@ -165,3 +165,22 @@ async fn paths_cannot_escape_the_served_folders() {
     }
     h.stop().await;
 }
+
+#[tokio::test]
+async fn regions_json_carries_router_settings_when_configured() {
+    let h = Harness::start_with(|config| {
+        config.router_config = Some(serde_json::json!({ "probe_interval_healthy_ms": 2000 }));
+    })
+    .await;
+    let body: Value = get(&h, "/regions.json").await.json().await.unwrap();
+    assert_eq!(body["router"]["probe_interval_healthy_ms"], 2000);
+    h.stop().await;
+
+    let h = Harness::start().await;
+    let body: Value = get(&h, "/regions.json").await.json().await.unwrap();
+    assert!(
+        body.get("router").is_none(),
+        "no override unless configured"
+    );
+    h.stop().await;
+}

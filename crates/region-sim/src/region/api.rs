@@ -1,43 +1,38 @@
-//! The regional HTTP API (DESIGN §3.5): health, commands (single and batch), the command log
-//! for tests, and the stream read model.
+//! The regional HTTP API (DESIGN §3.5): health, single commands, the command log for tests,
+//! and the stream read model. Batches live in `batch.rs`; the checks every command write
+//! goes through (body size, rate limit, nesting) in `request.rs`.
 
-use std::collections::HashMap;
-
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
-use mfe_contract::{
-    BatchItemResult, BatchResponse, Command, ErrorBody, HealthReport, HealthStatus, QueryAnswer,
-    IDEMPOTENCY_KEY_HEADER,
-};
+use axum::{Extension, Json, Router};
+use mfe_contract::{Command, HealthReport, HealthStatus, QueryAnswer, IDEMPOTENCY_KEY_HEADER};
 use serde::Deserialize;
 use tower_http::cors::CorsLayer;
 
+use super::batch::post_batch;
 use super::cors::IDEMPOTENT_REPLAYED;
-use super::idempotency::{self, Claim, Outcome};
+use super::idempotency::{self, Outcome};
+use super::request::{
+    admit, check_nesting, client_id_of, invalid_json, read_body, COMMAND_BODY_LIMIT,
+};
 use super::store::{self, ListFilter, StoreError};
 use super::{faults, RegionCtx};
 use crate::clock::now_ms;
 use crate::http_error::{error, error_retry_after};
+use crate::json_depth::MAX_COMMAND_DEPTH;
+use crate::listener::PeerAddr;
 
-/// Largest accepted `POST /commands` body.
-pub const COMMAND_BODY_LIMIT: usize = 64 * 1024;
-/// Most commands in one `POST /commands:batch`.
-pub const MAX_BATCH_ITEMS: usize = 100;
-/// A full batch of maximal commands plus the envelope.
-const BATCH_BODY_LIMIT: usize = MAX_BATCH_ITEMS * COMMAND_BODY_LIMIT + 64 * 1024;
 /// Longest accepted idempotency key (a UUID is 36 characters).
-const MAX_KEY_LEN: usize = 255;
+pub const MAX_KEY_LEN: usize = 255;
 const DEFAULT_LIST_LIMIT: u32 = 1_000;
 const MAX_LIST_LIMIT: u32 = 10_000;
 /// What a client should wait before retrying a key that is still executing.
-const IN_FLIGHT_RETRY_AFTER_S: u64 = 1;
+pub const IN_FLIGHT_RETRY_AFTER_S: u64 = 1;
 
 /// The router of one region, with its faults and CORS applied.
 pub fn router(ctx: RegionCtx, cors: CorsLayer) -> Router {
@@ -94,9 +89,23 @@ async fn health(State(ctx): State<RegionCtx>) -> Response {
     (code, [(header::CACHE_CONTROL, "no-store")], Json(report)).into_response()
 }
 
-/// `POST /commands`: validate, hold the key, execute once, replay afterwards.
-async fn post_command(State(ctx): State<RegionCtx>, headers: HeaderMap, body: Body) -> Response {
-    let command = match validate_single(&headers, body).await {
+/// `POST /commands`: rate limit, validate, hold the key, execute once, replay afterwards.
+async fn post_command(
+    State(ctx): State<RegionCtx>,
+    peer: Option<Extension<PeerAddr>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body = read_body(&headers, body, COMMAND_BODY_LIMIT).await;
+    let client_id = body
+        .as_ref()
+        .ok()
+        .and_then(|bytes| client_id_of(bytes, MAX_COMMAND_DEPTH));
+    if let Err(refusal) = admit(&ctx, peer.map(|p| p.0), client_id.as_deref()) {
+        ctx.region.delay().await;
+        return refusal;
+    }
+    let command = match validate_single(&headers, body) {
         Ok(command) => command,
         Err(refusal) => {
             ctx.region.delay().await;
@@ -127,8 +136,11 @@ async fn post_command(State(ctx): State<RegionCtx>, headers: HeaderMap, body: Bo
     }
 }
 
-/// Checks in the order a client can fix them: key, size, JSON, key matches id.
-async fn validate_single(headers: &HeaderMap, body: Body) -> Result<Command, Response> {
+/// Checks in the order a client can fix them: key, size, nesting, JSON, key matches id.
+fn validate_single(
+    headers: &HeaderMap,
+    body: Result<axum::body::Bytes, Response>,
+) -> Result<Command, Response> {
     let key = match headers.get(IDEMPOTENCY_KEY_HEADER) {
         None => {
             return Err(error(
@@ -147,7 +159,8 @@ async fn validate_single(headers: &HeaderMap, body: Body) -> Result<Command, Res
         ));
     }
     let key = key.to_owned();
-    let bytes = read_body(headers, body, COMMAND_BODY_LIMIT).await?;
+    let bytes = body?;
+    check_nesting(&bytes, MAX_COMMAND_DEPTH)?;
     let command: Command =
         serde_json::from_slice(&bytes).map_err(|err| invalid_json("command", &err))?;
     if command.id != key {
@@ -161,46 +174,6 @@ async fn validate_single(headers: &HeaderMap, body: Body) -> Result<Command, Res
         ));
     }
     Ok(command)
-}
-
-/// Reads at most `limit` bytes; 413 above, 400 if the body cannot be read.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Response> {
-    let too_large = || {
-        error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("body over {} KiB", limit / 1024),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(too_large());
-    }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Err(err) => Err(error(
-            StatusCode::BAD_REQUEST,
-            "unreadable_body",
-            format!("could not read the request body: {err}"),
-        )),
-    }
-}
-
-/// 400 with serde's reason; syntax errors and shape errors get distinct codes.
-fn invalid_json(what: &str, err: &serde_json::Error) -> Response {
-    let code = match err.classify() {
-        serde_json::error::Category::Data => "invalid_command",
-        _ => "malformed_json",
-    };
-    error(
-        StatusCode::BAD_REQUEST,
-        code,
-        format!("{what} is not valid: {err}"),
-    )
 }
 
 fn replay(status: u16, body: String) -> Response {
@@ -230,7 +203,7 @@ fn key_reused() -> Response {
     )
 }
 
-fn store_failure(err: &StoreError) -> Response {
+pub(super) fn store_failure(err: &StoreError) -> Response {
     tracing::warn!(%err, "store failure");
     match err {
         StoreError::Unwritable => error_retry_after(
@@ -243,170 +216,6 @@ fn store_failure(err: &StoreError) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             "store_error",
             err.to_string(),
-        ),
-    }
-}
-
-/// The batch body, read item by item so one malformed command fails alone (with the status it
-/// would have had if sent alone) instead of failing the whole batch.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchEnvelope {
-    commands: Vec<serde_json::Value>,
-}
-
-fn item_error(id: String, status: StatusCode, code: &str, message: String) -> BatchItemResult {
-    BatchItemResult {
-        id,
-        status: status.as_u16(),
-        ack: None,
-        error: Some(ErrorBody::new(code, message)),
-    }
-}
-
-/// `POST /commands:batch`: one result per item, in order, each as if sent alone.
-async fn post_batch(State(ctx): State<RegionCtx>, headers: HeaderMap, body: Body) -> Response {
-    let bytes = match read_body(&headers, body, BATCH_BODY_LIMIT).await {
-        Ok(bytes) => bytes,
-        Err(refusal) => return refusal,
-    };
-    let envelope: BatchEnvelope = match serde_json::from_slice(&bytes) {
-        Ok(envelope) => envelope,
-        Err(err) => return invalid_json("batch", &err),
-    };
-    if envelope.commands.len() > MAX_BATCH_ITEMS {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_many_commands",
-            format!(
-                "{} commands in one batch; at most {MAX_BATCH_ITEMS}",
-                envelope.commands.len()
-            ),
-        );
-    }
-    ctx.region.delay().await;
-
-    let mut results: Vec<Option<BatchItemResult>> = vec![None; envelope.commands.len()];
-    let mut claims: HashMap<String, Claim> = HashMap::new();
-    let mut runnable: Vec<(usize, Command)> = Vec::new();
-    for (index, value) in envelope.commands.into_iter().enumerate() {
-        let id = value
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let size = serde_json::to_vec(&value).map_or(0, |v| v.len());
-        if size > COMMAND_BODY_LIMIT {
-            results[index] = Some(item_error(
-                id,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("command over {} KiB", COMMAND_BODY_LIMIT / 1024),
-            ));
-            continue;
-        }
-        let command: Command = match serde_json::from_value(value) {
-            Ok(command) => command,
-            Err(err) => {
-                results[index] = Some(item_error(
-                    id,
-                    StatusCode::BAD_REQUEST,
-                    "invalid_command",
-                    format!("command is not valid: {err}"),
-                ));
-                continue;
-            }
-        };
-        if command.id.is_empty() || command.id.len() > MAX_KEY_LEN {
-            results[index] = Some(item_error(
-                id,
-                StatusCode::BAD_REQUEST,
-                "invalid_idempotency_key",
-                format!("a command id must be 1 to {MAX_KEY_LEN} characters"),
-            ));
-            continue;
-        }
-        // A key repeated inside the batch is this batch's own claim: it replays below.
-        if !claims.contains_key(&command.id) {
-            match ctx.region.in_flight.claim(&command.id) {
-                Some(claim) => {
-                    claims.insert(command.id.clone(), claim);
-                }
-                None => {
-                    results[index] = Some(item_error(
-                        command.id.clone(),
-                        StatusCode::CONFLICT,
-                        "idempotency_key_in_flight",
-                        format!("command {} is still executing; retry later", command.id),
-                    ));
-                    continue;
-                }
-            }
-        }
-        runnable.push((index, command));
-    }
-
-    let ids: Vec<(usize, String)> = runnable.iter().map(|(i, c)| (*i, c.id.clone())).collect();
-    let region = ctx.region.clone();
-    let executed = ctx
-        .region
-        .store
-        .write(move |tx| {
-            runnable
-                .iter()
-                .map(|(_, command)| {
-                    idempotency::execute(tx, &region.name, &region.peers, command, now_ms())
-                })
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .await;
-    drop(claims);
-    match executed {
-        Ok(outcomes) => {
-            for ((index, id), outcome) in ids.into_iter().zip(outcomes) {
-                results[index] = Some(batch_item(id, outcome));
-            }
-        }
-        Err(err) => {
-            let failure = store_failure(&err);
-            for (index, id) in ids {
-                results[index] = Some(item_error(
-                    id,
-                    failure.status(),
-                    "store_unavailable",
-                    err.to_string(),
-                ));
-            }
-        }
-    }
-    let results = results.into_iter().flatten().collect();
-    (StatusCode::OK, Json(BatchResponse { results })).into_response()
-}
-
-fn batch_item(id: String, outcome: Outcome) -> BatchItemResult {
-    match outcome {
-        Outcome::Created(ack) => BatchItemResult {
-            id,
-            status: idempotency::CREATED,
-            ack: Some(ack),
-            error: None,
-        },
-        Outcome::Replayed { status, body } => {
-            let success = (200..300).contains(&status);
-            BatchItemResult {
-                id,
-                status,
-                ack: success.then(|| serde_json::from_str(&body).ok()).flatten(),
-                error: (!success)
-                    .then(|| serde_json::from_str(&body).ok())
-                    .flatten(),
-            }
-        }
-        Outcome::KeyReused => item_error(
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this id was already used for a different command".into(),
         ),
     }
 }

@@ -39,7 +39,8 @@ pub struct Faults {
     pub latency_ms: u64,
     /// Share of requests (0..=1) answered with `error_status` before touching the store.
     pub error_rate: f64,
-    /// 500 or 503 (also 429 and other 5xx).
+    /// 500 or 503 (any 5xx or 429: the region is unwell, every request); a 4xx such as 422
+    /// rejects command writes only (POST), as a server-side validation rule would.
     pub error_status: u16,
     /// `Retry-After` seconds sent with injected errors.
     pub retry_after_s: Option<u64>,
@@ -75,9 +76,9 @@ impl Faults {
                 self.error_rate
             ));
         }
-        if !(self.error_status == 429 || (500..=599).contains(&self.error_status)) {
+        if !(400..=599).contains(&self.error_status) {
             return Err(format!(
-                "error_status must be 500 or 503 (429 and other 5xx also work), got {}",
+                "error_status must be a 4xx or 5xx status (500, 503, 429, 422, …), got {}",
                 self.error_status
             ));
         }
@@ -134,7 +135,11 @@ async fn black_hole(ctx: &RegionCtx, request: Request) -> Response {
 /// Inner layer (inside CORS): injected errors and answers dropped after commit.
 pub async fn app_faults(State(ctx): State<RegionCtx>, request: Request, next: Next) -> Response {
     let faults = ctx.region.faults();
-    if faults.error_rate > 0.0 && rand::random::<f64>() < faults.error_rate {
+    // A 4xx (other than 429) is about the request, not the region: it rejects command writes
+    // (e.g. 422 for a server-side validation rule) while health and reads keep working.
+    let rejects_request = (400..500).contains(&faults.error_status) && faults.error_status != 429;
+    let applies = !rejects_request || request.method() == axum::http::Method::POST;
+    if applies && faults.error_rate > 0.0 && rand::random::<f64>() < faults.error_rate {
         let status =
             StatusCode::from_u16(faults.error_status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         return error_retry_after(
@@ -187,7 +192,7 @@ mod tests {
         };
         assert!(bad.validate().unwrap_err().contains("error_rate"));
         let bad = Faults {
-            error_status: 404,
+            error_status: 302,
             ..Faults::default()
         };
         assert!(bad.validate().unwrap_err().contains("error_status"));

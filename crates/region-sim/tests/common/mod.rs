@@ -81,7 +81,11 @@ impl Harness {
     }
 
     pub fn admin(&self, path: &str) -> String {
-        format!("{}{path}", self.sim.admin_url())
+        let base = self
+            .sim
+            .admin_url()
+            .expect("tests run with the admin API on");
+        format!("{base}{path}")
     }
 
     pub fn static_url(&self, path: &str) -> String {
