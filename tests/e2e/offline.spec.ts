@@ -1,0 +1,116 @@
+/**
+ * Offline boot and updates: the service worker precaches the shell and every app of the
+ * manifest, serves them with no network at all, refuses corrupted cache entries, and offers a
+ * new shell build as an explicit "Update" that keeps the outbox.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { test, expect, regions, waitForRegions } from './fixtures';
+import { STACK } from './fixtures/stack';
+
+async function addTask(page: Page, title: string): Promise<string> {
+  await page.getByTestId('task-title').fill(title);
+  await page.getByTestId('task-add').click();
+  const item = page.getByTestId('task-item').filter({ hasText: title });
+  await expect(item).toHaveCount(1);
+  return (await item.getAttribute('data-command-id'))!;
+}
+
+async function waitOfflineReady(page: Page) {
+  await expect(page.getByTestId('offline-status')).toHaveAttribute('data-ready', 'true', {
+    timeout: 30_000,
+  });
+}
+
+test('after one online visit the shell and every app boot with no network at all', async ({
+  page,
+  context,
+}) => {
+  await page.goto('/tasks');
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  await waitOfflineReady(page);
+  const bytes = await page.getByTestId('offline-status').getAttribute('data-cached-bytes');
+  console.log(`cached for offline use: ${bytes} bytes`);
+
+  await context.setOffline(true);
+  const started = Date.now();
+  await page.reload();
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  console.log(`offline boot: ${Date.now() - started} ms to the first app`);
+  await expect(page.getByTestId('current-region')).toContainText('Offline');
+  // An app never opened before going offline.
+  await page.getByTestId('nav-notes').click();
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+  await page.getByTestId('nav-tasks').click();
+  const id = await addTask(page, 'written offline');
+  await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '1');
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '0', {
+    timeout: 30_000,
+  });
+  for (const name of regions.names) {
+    const stored = await regions.waitFor(name, (cmds) => cmds.some((c) => c.id === id));
+    expect(stored.filter((c) => c.id === id)).toHaveLength(1);
+  }
+});
+
+test('a corrupted cached app file is fetched again, never executed', async ({ page }) => {
+  await page.goto('/notes');
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+  await waitOfflineReady(page);
+  const manifest = await (await page.request.get('/manifest.json')).json();
+  const entry: string = manifest.apps.notes.current.entry;
+  await page.evaluate(async (url) => {
+    const cache = await caches.open('apps-v1');
+    await cache.put(
+      url,
+      new Response('throw new Error("tampered");', {
+        headers: { 'content-type': 'text/javascript' },
+      }),
+    );
+  }, entry);
+  await page.reload();
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+  const text = await page.evaluate(async (url) => {
+    const cached = await (await caches.open('apps-v1')).match(url);
+    return cached ? cached.text() : '';
+  }, entry);
+  expect(text).not.toContain('tampered');
+  expect(text).toContain('export async function mount');
+});
+
+test('a new shell build waits for "Update", which reloads into it with pending commands kept', async ({
+  page,
+  context,
+}) => {
+  const swPath = join(process.env.E2E_SHELL_DIR ?? 'dist', 'sw.js');
+  const original = readFileSync(swPath, 'utf8');
+  try {
+    await page.goto('/tasks');
+    await waitForRegions(page);
+    await waitOfflineReady(page);
+    for (const name of regions.names) await regions.down(name);
+    await addTask(page, 'survives the update');
+    await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '1');
+
+    // "Deploy" a new shell build: a different worker script.
+    writeFileSync(swPath, `${original}\n// next build ${Date.now()}\n`);
+    await page.getByTestId('nav-notes').click(); // a navigation looks for updates
+    await expect(page.getByTestId('update-available')).toBeVisible({ timeout: 20_000 });
+    await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '1');
+    const reloaded = page.waitForEvent('load');
+    await page.getByTestId('update-apply').click();
+    await reloaded;
+    await expect(page.getByTestId('update-available')).toHaveCount(0);
+    await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '1');
+    for (const name of regions.names) await regions.up(name);
+    await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '0', {
+      timeout: 30_000,
+    });
+    void context;
+  } finally {
+    writeFileSync(swPath, original);
+  }
+});

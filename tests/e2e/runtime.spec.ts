@@ -1,0 +1,233 @@
+/**
+ * The micro-app runtime end to end: routes and mount points, typed events between apps,
+ * failures of every kind contained to one app with client-side rollback, retry, publishing
+ * while the page is open, memory over 1,000 mount cycles, and time to mount.
+ */
+import fs from 'node:fs';
+import type { Page } from '@playwright/test';
+import { test, expect } from './fixtures';
+import { cdn, Fault } from './fixtures/cdn';
+
+const FAULTY = 'mfe/apps/faulty';
+
+// Every test starts from, and leaves, the manifest the stack was published with.
+let manifestBefore = '';
+test.beforeEach(() => {
+  manifestBefore = cdn.snapshot();
+});
+test.afterEach(() => {
+  cdn.restore(manifestBefore);
+});
+
+async function expectShellWorks(page: Page) {
+  // The shell's own navigation still works and another app still mounts beside the failure.
+  await expect(page.getByTestId('app-slot-sidebar-catalog')).toHaveAttribute('data-status', 'mounted');
+  await page.getByRole('link', { name: 'Home' }).click();
+  await expect(page.getByTestId('home')).toBeVisible();
+  await page.getByTestId('nav-notes').click();
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+}
+
+/** Publishes a good faulty@version and breaks it as `how`; 1.0.0 (good) stays previous. */
+function publishBroken(version: string, how: 'missing-glue' | 'garbage-wasm' | 'bad-integrity' | Fault) {
+  if (how === 'panic-mount' || how === 'hang-mount') {
+    cdn.publish(FAULTY, 'faulty', version, how);
+    return;
+  }
+  cdn.publish(FAULTY, 'faulty', version);
+  if (how === 'missing-glue') fs.rmSync(cdn.file('faulty', version, 'faulty.js'));
+  const garbage = Buffer.from('this is not WebAssembly');
+  if (how === 'garbage-wasm') cdn.corrupt('faulty', version, 'faulty_bg.wasm', garbage, true);
+  if (how === 'bad-integrity') cdn.corrupt('faulty', version, 'faulty_bg.wasm', garbage, false);
+}
+
+test('apps mount on their routes and in mount points, and unmount on leaving', async ({
+  page,
+  consoleErrors,
+}) => {
+  await page.goto('/tasks');
+  const main = page.getByTestId('app-slot-main');
+  await expect(main).toHaveAttribute('data-status', 'mounted');
+  await expect(main).toHaveAttribute('data-app', 'tasks');
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  // The catalog contributes to the sidebar on every page, with its own glue instance.
+  await expect(page.getByTestId('catalog-summary')).toBeVisible();
+
+  // The plain-JS app mounts beside the Rust apps.
+  await page.getByTestId('nav-notes').click();
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+  await expect(page.getByTestId('tasks-app')).toHaveCount(0);
+  await expect(page.getByTestId('catalog-summary')).toBeVisible();
+
+  // The catalog's own page queries a region and shows how old the answer is.
+  await page.getByTestId('nav-catalog').click();
+  await expect(page.getByTestId('catalog-app')).toBeVisible();
+  await expect(page.getByTestId('catalog-age')).toContainText(/Answer from [a-z-]+, just now/);
+  await expect(page.getByTestId('notes-app')).toHaveCount(0);
+
+  await page.getByRole('link', { name: 'Home' }).click();
+  await expect(page.getByTestId('catalog-app')).toHaveCount(0);
+  await expect(page.getByTestId('app-slot-main')).toHaveCount(0);
+
+  // The inspector lists what ran, with versions, sizes and timings.
+  await page.getByTestId('nav-inspector').click();
+  const row = page.getByTestId('inspector-row-main-tasks');
+  await expect(row).toHaveAttribute('data-status', 'not_mounted');
+  await expect(row.getByTestId('inspector-version')).toHaveText('1.0.0');
+  await expect(row.getByTestId('inspector-bytes')).toHaveText(/^\d+$/);
+  await expect(row.getByTestId('inspector-rolled-back')).toHaveText('No');
+  await expect(page.getByTestId('storage-persisted')).toHaveAttribute('data-persisted', /true|false/);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('two apps exchange a typed event through the host', async ({ page, consoleErrors }) => {
+  await page.goto('/tasks');
+  await expect(page.getByTestId('catalog-summary-count')).toHaveAttribute('data-count', '0');
+  await page.getByTestId('task-title').fill('water the plants');
+  await page.getByTestId('task-add').click();
+  await expect(page.getByTestId('catalog-summary-count')).toHaveAttribute('data-count', '1');
+  await expect(page.getByTestId('catalog-summary-last')).toHaveText('Latest: water the plants');
+  expect(consoleErrors).toEqual([]);
+});
+
+for (const [version, how, reason] of [
+  // A 404 fetched with `integrity` fails the integrity check: the browser reports a network error.
+  ['1.1.0', 'missing-glue', /faulty\.js: network error/],
+  ['1.2.0', 'garbage-wasm', /not a valid WebAssembly module/],
+  ['1.3.0', 'bad-integrity', /integrity/],
+  ['1.4.0', 'panic-mount', /mount\(\) threw: RuntimeError/],
+  ['1.5.0', 'hang-mount', /mount\(\) did not finish within 3 s/],
+] as const) {
+  test(`an app whose ${how} falls back to its previous version; the rest keeps working`, async ({
+    page,
+  }) => {
+    publishBroken(version, how);
+    await page.goto('/faulty');
+    const slot = page.getByTestId('app-slot-main');
+    await expect(slot).toHaveAttribute('data-rolled-back', 'true', { timeout: 15_000 });
+    await expect(slot).toHaveAttribute('data-version', '1.0.0');
+    await expect(slot).toHaveAttribute('data-status', 'mounted');
+    await expect(page.getByTestId('faulty-app')).toHaveAttribute('data-version', '1.0.0');
+    const notice = page.getByTestId('app-rollback-notice');
+    await expect(notice).toContainText(`Showing version 1.0.0 because ${version} failed:`);
+    await expect(notice).toContainText(reason);
+
+    await page.getByTestId('nav-inspector').click();
+    const row = page.getByTestId('inspector-row-main-faulty');
+    await expect(row.getByTestId('inspector-rolled-back')).toContainText(`because ${version} failed`);
+    await expect(row.getByTestId('inspector-error')).toContainText(reason);
+    await expectShellWorks(page);
+  });
+}
+
+test('with no previous version the error panel shows, and a retry succeeds once the file is back', async ({
+  page,
+}) => {
+  publishBroken('1.6.0', 'missing-glue');
+  cdn.dropPrevious('faulty');
+  await page.goto('/faulty');
+  const slot = page.getByTestId('app-slot-main');
+  await expect(slot).toHaveAttribute('data-status', 'load_error');
+  await expect(page.getByTestId('app-error')).toBeVisible();
+  await expect(page.getByTestId('app-error-reason')).toContainText('faulty.js: network error');
+  await expect(page.getByTestId('app-retry-scheduled')).toBeVisible();
+  await expectShellWorks(page);
+
+  await page.getByTestId('nav-faulty').click();
+  await expect(page.getByTestId('app-error')).toBeVisible();
+  fs.copyFileSync(cdn.file('faulty', '1.0.0', 'faulty.js'), cdn.file('faulty', '1.6.0', 'faulty.js'));
+  await page.getByTestId('app-retry').click();
+  await expect(slot).toHaveAttribute('data-status', 'mounted');
+  await expect(page.getByTestId('faulty-app')).toHaveAttribute('data-version', '1.6.0');
+  await expect(page.getByTestId('app-error')).toHaveCount(0);
+});
+
+test('publishing a new version while the page is open takes effect on the next navigation', async ({
+  page,
+  consoleErrors,
+}) => {
+  await page.goto('/faulty');
+  await expect(page.getByTestId('faulty-app')).toHaveAttribute('data-version', '1.0.0');
+  cdn.publish(FAULTY, 'faulty', '1.7.0');
+  // The open page is not disturbed by the publish.
+  await expect(page.getByTestId('faulty-app')).toHaveAttribute('data-version', '1.0.0');
+  await page.waitForTimeout(3_100);
+  await page.getByRole('link', { name: 'Home' }).click();
+  await page.getByTestId('nav-faulty').click();
+  await expect(page.getByTestId('faulty-app')).toHaveAttribute('data-version', '1.7.0');
+  await expect(page.getByTestId('app-slot-main')).toHaveAttribute('data-rolled-back', 'false');
+  expect(consoleErrors).toEqual([]);
+});
+
+/** Clicks `link` and resolves with ms until `selector` is in the DOM (or rejects). */
+async function timeToMount(page: Page, link: string, selector: string): Promise<number> {
+  return page.evaluate(
+    ([link, selector]) =>
+      new Promise<number>((resolve, reject) => {
+        const start = performance.now();
+        (document.querySelector(`[data-testid="${link}"]`) as HTMLElement).click();
+        let frames = 0;
+        const check = () => {
+          if (document.querySelector(selector)) resolve(performance.now() - start);
+          else if (++frames > 10_000) reject(new Error(`${selector} never appeared`));
+          else setTimeout(check, 0);
+        };
+        check();
+      }),
+    [link, selector],
+  );
+}
+
+test('time to mount, cold and warm', async ({ page }) => {
+  await page.goto('/tasks');
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  const cold = await page.evaluate(() => performance.now());
+  await page.getByRole('link', { name: 'Home' }).click();
+  await expect(page.getByTestId('tasks-app')).toHaveCount(0);
+  const warm = await timeToMount(page, 'nav-tasks', '[data-testid="tasks-app"]');
+  console.log(`time to mount tasks: cold (page load → app DOM) ${cold.toFixed(0)} ms, warm (click → app DOM) ${warm.toFixed(1)} ms`);
+  expect(warm).toBeLessThan(5_000);
+});
+
+test('memory after 1,000 mount/unmount cycles', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/');
+  await expect(page.getByTestId('nav-tasks')).toBeVisible();
+  const cycles = (n: number) =>
+    page.evaluate(async (n) => {
+      const wait = (present: boolean) =>
+        new Promise<void>((resolve, reject) => {
+          let polls = 0;
+          const check = () => {
+            const found = !!document.querySelector('[data-testid="tasks-app"]');
+            if (found === present) resolve();
+            else if (++polls > 20_000) reject(new Error('tasks app did not (un)mount'));
+            else setTimeout(check, 0);
+          };
+          check();
+        });
+      const click = (testid: string) =>
+        (document.querySelector(`[data-testid="${testid}"]`) as HTMLElement).click();
+      for (let i = 0; i < n; i++) {
+        click('nav-tasks');
+        await wait(true);
+        (document.querySelector('nav a[href="/"]') as HTMLElement).click();
+        await wait(false);
+      }
+    }, n);
+  const session = await page.context().newCDPSession(page);
+  const heap = async () => {
+    await session.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await session.send('Runtime.getHeapUsage');
+    return usedSize;
+  };
+  await cycles(10);
+  const before = await heap();
+  await cycles(1_000);
+  const after = await heap();
+  const growth = (after - before) / 1_000_000;
+  console.log(
+    `JS heap: ${(before / 1e6).toFixed(2)} MB after 10 cycles, ${(after / 1e6).toFixed(2)} MB after 1,010 (growth ${growth.toFixed(2)} MB)`,
+  );
+  expect(growth).toBeLessThan(20);
+});
