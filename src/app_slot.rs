@@ -1,161 +1,157 @@
-//! Mounts one micro app into an element and owns its lifecycle there: load → bootstrap →
-//! mount, unmount when the slot goes away, a visible error panel with "Try again" when any
-//! step fails. A failing app never takes the shell down.
+//! One app in one mount point: tries the current version, then earlier ones (client-side
+//! rollback), shows the status in plain words, a calm notice when an earlier version is shown,
+//! and an error panel with "Try again" when none could start. A failing app never takes the
+//! shell or the other apps down. The lifecycle work itself is in `runtime::instances`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
-use mfe_contract::AppDescriptor;
 use send_wrapper::SendWrapper;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::JsCast;
 
-use crate::host_api::{self, HostHandle};
-use crate::loader::{self, LoadedApp, BOOTSTRAP_TIMEOUT, MOUNT_TIMEOUT};
+use crate::runtime::fallback::{rollback_notice, FallbackPlan, Outcome};
+use crate::runtime::instances::{self, Context, Mounted, Target};
+use crate::runtime::placement::Placement;
+use crate::runtime::records::use_runtime;
+use crate::runtime::status::Status;
 use crate::state::use_shell;
 
-/// A loaded and bootstrapped app version, kept so a remount skips fetch, compile and init.
-#[derive(Clone)]
-struct Ready {
-    app: LoadedApp,
-}
-
-thread_local! {
-    static READY: RefCell<HashMap<String, Ready>> = RefCell::new(HashMap::new());
-}
-
-/// What a mounted app needs at unmount time.
-struct Mounted {
-    module: JsValue,
-    props: JsValue,
-    _host: HostHandle,
-}
+/// Most versions tried for one mount (current plus earlier ones).
+const MAX_VERSIONS_TRIED: usize = 5;
 
 #[derive(Default)]
 struct SlotLife {
     mounted: Option<Mounted>,
     /// The slot was removed; a mount that completes later must unmount at once.
     disposed: bool,
+    /// Automatic retries spent after LOAD_ERROR.
+    auto_retries: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Phase {
-    Loading,
-    Mounted,
-    Failed(String),
-}
-
-impl Phase {
-    fn as_str(&self) -> &'static str {
-        match self {
-            Self::Loading => "loading",
-            Self::Mounted => "mounted",
-            Self::Failed(_) => "failed",
-        }
-    }
-}
-
-fn key(d: &AppDescriptor) -> String {
-    format!("{}@{}", d.name, d.version)
-}
-
-async fn ready(descriptor: &AppDescriptor, props: &JsValue) -> Result<Ready, String> {
-    if let Some(ready) = READY.with(|r| r.borrow().get(&key(descriptor)).cloned()) {
-        return Ok(ready);
-    }
-    let app = loader::load(descriptor).await?;
-    loader::call(&app.module, "bootstrap", props, BOOTSTRAP_TIMEOUT).await?;
-    let ready = Ready { app };
-    READY.with(|r| r.borrow_mut().insert(key(descriptor), ready.clone()));
-    Ok(ready)
-}
-
-fn unmount_later(mounted: Mounted) {
-    spawn_local(async move {
-        if let Err(e) =
-            loader::call(&mounted.module, "unmount", &mounted.props, MOUNT_TIMEOUT).await
-        {
-            leptos::logging::warn!("unmount failed: {e}");
-        }
-        drop(mounted);
-    });
-}
-
-/// The element a micro app renders into, with its loading and error states around it.
+/// The element a micro app renders into, with its loading, rollback and error states.
 #[component]
-pub fn AppSlot(
-    descriptor: AppDescriptor,
-    #[prop(into)] slot_name: String,
-    #[prop(into)] base_path: String,
-) -> impl IntoView {
+pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoView {
     let state = use_shell();
+    let runtime = use_runtime();
     let navigate = use_navigate();
     let node = NodeRef::<Div>::new();
-    let phase = RwSignal::new(Phase::Loading);
-    let attempt = RwSignal::new(0u32);
-    // Bytes shipped and load time of the running version, for the inspector and benchmarks.
-    let loaded = RwSignal::new(None::<(u64, f64)>);
-    let life = Rc::new(RefCell::new(SlotLife::default()));
-    let name = descriptor.name.clone();
-
-    let effect_life = SendWrapper::new(life.clone());
-    let effect_descriptor = SendWrapper::new(descriptor.clone());
-    let navigate = SendWrapper::new(
-        Rc::new(move |path: &str| navigate(path, Default::default())) as Rc<dyn Fn(&str)>,
+    let status = RwSignal::new(Status::NotLoaded);
+    let version = RwSignal::new(
+        placement
+            .versions
+            .first()
+            .map(|d| d.version.clone())
+            .unwrap_or_default(),
     );
+    let failure = RwSignal::new(placement.unavailable.clone());
+    let notice = RwSignal::new(None::<String>);
+    let retry_in = RwSignal::new(None::<u64>);
+    let attempt = RwSignal::new(0u32);
+    let life = Rc::new(RefCell::new(SlotLife::default()));
+    let name = placement.name.clone();
+    let slot = placement.slot.clone();
+
+    let ctx = SendWrapper::new(Context {
+        state,
+        runtime,
+        navigate: Rc::new(move |path: &str| navigate(path, Default::default())),
+    });
+    let effect_life = SendWrapper::new(life.clone());
+    let effect_placement = SendWrapper::new(placement.clone());
     Effect::new(move |_| {
-        let _ = attempt.get();
+        let this_attempt = attempt.get();
         let Some(element) = node.get() else { return };
+        let element: web_sys::HtmlElement = element.unchecked_into();
+        let placement = (*effect_placement).clone();
+        if placement.versions.is_empty() {
+            status.set(Status::LoadError);
+            return;
+        }
         let life = (*effect_life).clone();
-        let descriptor = (*effect_descriptor).clone();
-        let navigate = (*navigate).clone();
-        let base_path = base_path.clone();
-        phase.set(Phase::Loading);
+        let ctx = (*ctx).clone();
         spawn_local(async move {
-            let host = host_api::create(state, &descriptor.name, navigate);
-            let props = js_sys::Object::new();
-            for (k, v) in [
-                ("element", JsValue::from(element)),
-                ("host", host.object.clone().into()),
-                ("name", JsValue::from_str(&descriptor.name)),
-                ("version", JsValue::from_str(&descriptor.version)),
-                ("basePath", JsValue::from_str(&base_path)),
-                ("params", js_sys::Object::new().into()),
-            ] {
-                let _ = js_sys::Reflect::set(&props, &JsValue::from_str(k), &v);
-            }
-            let props: JsValue = props.into();
-            let result = match ready(&descriptor, &props).await {
-                Ok(ready) => loader::call(&ready.app.module, "mount", &props, MOUNT_TIMEOUT)
-                    .await
-                    .map(|_| ready),
-                Err(e) => Err(e),
+            element.set_inner_html("");
+            failure.set(None);
+            retry_in.set(None);
+            let (slot, name) = (placement.slot.clone(), placement.name.clone());
+            let report = move |s: Status| {
+                let _ = status.try_set(s);
+                runtime.record(&slot, &name, |r| r.status = Some(s));
             };
-            match result {
-                Ok(ready) => {
-                    loaded.set(Some((ready.app.bytes, ready.app.load_ms)));
-                    let mounted = Mounted {
-                        module: ready.app.module,
-                        props,
-                        _host: host,
-                    };
-                    let mut life = life.borrow_mut();
-                    if life.disposed {
-                        unmount_later(mounted);
-                    } else {
-                        life.mounted = Some(mounted);
-                        phase.set(Phase::Mounted);
+            let target = Target {
+                slot: placement.slot.clone(),
+                element,
+                base_path: placement.base_path.clone(),
+                params: placement.params.clone(),
+            };
+            let versions = placement.versions.iter().map(|d| d.version.clone());
+            let mut plan = FallbackPlan::new(versions, MAX_VERSIONS_TRIED);
+            let mut mounted = None;
+            let mut last = Status::NotLoaded;
+            while let Some(v) = plan.next_version() {
+                if life.borrow().disposed {
+                    return;
+                }
+                let Some(d) = placement.versions.iter().find(|d| d.version == v) else {
+                    continue;
+                };
+                let _ = version.try_set(v.clone());
+                match instances::mount(&ctx, d, &target, &report).await {
+                    Ok(m) => {
+                        mounted = Some((v, m));
+                        break;
+                    }
+                    Err((s, reason)) => {
+                        last = s;
+                        runtime.record(&placement.slot, &placement.name, |r| {
+                            r.last_error = Some(format!("{v}: {reason}"))
+                        });
+                        plan.failed(&v, reason);
+                        target.element.set_inner_html("");
                     }
                 }
-                Err(reason) => {
-                    // A failed glue instance may be half-initialised: never reuse it.
-                    READY.with(|r| r.borrow_mut().remove(&key(&descriptor)));
-                    if !life.borrow().disposed {
-                        phase.set(Phase::Failed(reason));
+            }
+            let shown = mounted.as_ref().map(|(v, _)| v.as_str());
+            match plan.outcome(shown) {
+                Outcome::Showing {
+                    version: shown,
+                    rolled_back,
+                } => {
+                    let text = rolled_back.map(|f| rollback_notice(&shown, &f));
+                    runtime.record(&placement.slot, &placement.name, |r| {
+                        r.rolled_back = text.clone()
+                    });
+                    let _ = notice.try_set(text);
+                    let (_, m) = mounted.expect("Showing implies a mounted version");
+                    let mut life = life.borrow_mut();
+                    if life.disposed {
+                        let timeout = runtime.config.get_untracked().unmount();
+                        spawn_local(async move {
+                            instances::unmount(m, timeout, &|_| {}).await;
+                        });
+                    } else {
+                        life.mounted = Some(m);
+                    }
+                }
+                Outcome::Exhausted(f) => {
+                    let _ = notice.try_set(None);
+                    let _ = failure.try_set(Some(if f.version.is_empty() {
+                        f.reason
+                    } else {
+                        format!("Version {}: {}", f.version, f.reason)
+                    }));
+                    if last == Status::LoadError {
+                        schedule_retry(
+                            &life,
+                            runtime.config.get_untracked(),
+                            attempt,
+                            this_attempt,
+                            retry_in,
+                        );
                     }
                 }
             }
@@ -163,45 +159,113 @@ pub fn AppSlot(
     });
 
     let cleanup_life = SendWrapper::new(life);
+    let cleanup_names = (slot.clone(), name.clone());
     on_cleanup(move || {
         let mut life = cleanup_life.borrow_mut();
         life.disposed = true;
         if let Some(mounted) = life.mounted.take() {
-            unmount_later(mounted);
+            let timeout = runtime.config.get_untracked().unmount();
+            let (slot, name) = cleanup_names.clone();
+            spawn_local(async move {
+                let report = move |s: Status| runtime.record(&slot, &name, |r| r.status = Some(s));
+                instances::unmount(mounted, timeout, &report).await;
+            });
         }
     });
 
+    let busy = move || {
+        matches!(
+            status.get(),
+            Status::NotLoaded
+                | Status::Loading
+                | Status::NotBootstrapped
+                | Status::Bootstrapping
+                | Status::NotMounted
+                | Status::Mounting
+        ) && failure.with(Option::is_none)
+    };
+    let record_key = format!("{slot}/{name}");
+    let stats = Memo::new(move |_| {
+        runtime.records.with(|r| {
+            r.get(&record_key).map(|r| {
+                let load = r.fetch_ms.unwrap_or(0.0)
+                    + r.compile_ms.unwrap_or(0.0)
+                    + r.init_ms.unwrap_or(0.0);
+                (r.bytes, load)
+            })
+        })
+    });
     let title = name.clone();
+    let panel_name = name.clone();
     view! {
         <div
             class="app-slot"
-            data-testid=format!("app-slot-{slot_name}")
+            data-testid=testid
             data-app=name.clone()
-            data-status=move || phase.with(|p| p.as_str())
-            data-version=descriptor.version.clone()
-            data-bytes=move || loaded.get().map(|(b, _)| b)
-            data-load-ms=move || loaded.get().map(|(_, ms)| format!("{ms:.1}"))
+            data-slot=slot
+            data-status=move || status.get().name()
+            data-version=move || version.get()
+            data-rolled-back=move || notice.with(|n| if n.is_some() { "true" } else { "false" })
+            data-bytes=move || stats.get().and_then(|(b, _)| b)
+            data-load-ms=move || stats.get().map(|(_, ms)| format!("{ms:.1}"))
         >
-            <Show when=move || phase.with(|p| *p == Phase::Loading)>
-                <p class="app-loading" role="status">{format!("Loading {title}…")}</p>
+            {move || notice.get().map(|text| view! {
+                <p class="app-notice" role="status" data-testid="app-rollback-notice">{text}</p>
+            })}
+            <Show when=busy>
+                <p class="app-loading" role="status" data-testid="app-loading">
+                    {format!("{title}: ")}{move || status.get().describe()}"…"
+                </p>
             </Show>
-            {
-                let name = name.clone();
-                move || match phase.get() {
-                    Phase::Failed(reason) => Some(view! {
-                        <div class="app-error" role="alert" data-testid="app-error">
-                            <p><strong>{format!("{name} could not start.")}</strong></p>
-                            <p class="reason" data-testid="app-error-reason">{reason}</p>
-                            <p>"The rest of the page keeps working."</p>
-                            <button data-testid="app-retry" on:click=move |_| attempt.update(|a| *a += 1)>
-                                "Try again"
-                            </button>
-                        </div>
-                    }),
-                    _ => None,
+            {move || failure.get().map(|reason| {
+                let name = panel_name.clone();
+                view! {
+                    <div class="app-error" role="alert" data-testid="app-error">
+                        <p><strong>{format!("{name} could not start.")}</strong></p>
+                        <p class="reason" data-testid="app-error-reason">{reason}</p>
+                        <p>"The rest of the page keeps working."</p>
+                        {move || retry_in.get().map(|s| view! {
+                            <p data-testid="app-retry-scheduled">{format!("Trying again in {s} s.")}</p>
+                        })}
+                        <button
+                            type="button"
+                            data-testid="app-retry"
+                            aria-label=format!("Try loading {name} again")
+                            on:click=move |_| attempt.update(|a| *a += 1)
+                        >
+                            "Try again"
+                        </button>
+                    </div>
                 }
-            }
+            })}
             <div node_ref=node class="app-root" data-testid=format!("app-root-{name}")></div>
         </div>
     }
+}
+
+/// After a LOAD_ERROR, tries again by itself after a growing delay (a few times), unless the
+/// user already did or the slot is gone.
+fn schedule_retry(
+    life: &Rc<RefCell<SlotLife>>,
+    config: crate::runtime::config::RuntimeConfig,
+    attempt: RwSignal<u32>,
+    this_attempt: u32,
+    retry_in: RwSignal<Option<u64>>,
+) {
+    let spent = life.borrow().auto_retries;
+    let Some(delay) = config.retry_delay(spent) else {
+        return;
+    };
+    life.borrow_mut().auto_retries = spent + 1;
+    let _ = retry_in.try_set(Some(delay.as_secs().max(1)));
+    let life = life.clone();
+    spawn_local(async move {
+        gloo_timers::future::sleep(delay).await;
+        if life.borrow().disposed {
+            return;
+        }
+        if attempt.try_get_untracked() == Some(this_attempt) {
+            attempt.update(|a| *a += 1);
+        }
+    });
 }

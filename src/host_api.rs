@@ -1,6 +1,7 @@
 //! The host object handed to each micro app in `mount(props)` (DESIGN §3.3): the only way an
-//! app reaches the outbox, the regions and navigation. Everything is scoped to the app: it
-//! sees the status of its own commands only.
+//! app reaches the outbox, the regions, navigation and the other apps (events). Everything is
+//! scoped to the app instance: it sees the status of its own commands only, and its event
+//! subscriptions end when it unmounts.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::fetch::{send_with_timeout, FetchFailure};
 use crate::outbox;
 use crate::routing;
+use crate::runtime::events;
 use crate::state::ShellState;
 
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -27,16 +29,39 @@ const MAX_PAYLOAD: usize = 60 * 1024;
 /// (an app that kept a reference after unmount gets an error, not a dangling call).
 pub struct HostHandle {
     pub object: js_sys::Object,
+    /// Identifies this app instance as the owner of its event subscriptions.
+    pub owner: u64,
     subscriptions: Rc<std::cell::RefCell<Vec<u64>>>,
     _closures: Vec<Box<dyn std::any::Any>>,
 }
 
-impl Drop for HostHandle {
-    fn drop(&mut self) {
+impl HostHandle {
+    /// Ends everything the app subscribed to while mounted (command status and events), so an
+    /// unmounted app is never called and holds nothing the shell keeps alive.
+    pub fn end_mount(&self) {
         for handle in self.subscriptions.borrow_mut().drain(..) {
             outbox::unsubscribe(handle);
         }
+        events::drop_owner(self.owner);
     }
+}
+
+impl Drop for HostHandle {
+    fn drop(&mut self) {
+        self.end_mount();
+    }
+}
+
+thread_local! {
+    static NEXT_OWNER: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+fn next_owner() -> u64 {
+    NEXT_OWNER.with(|n| {
+        let id = n.get();
+        n.set(id + 1);
+        id
+    })
 }
 
 fn error(message: impl AsRef<str>) -> JsValue {
@@ -157,6 +182,10 @@ fn set(object: &js_sys::Object, name: &str, value: &JsValue) {
 
 /// Builds the host object for one mounted app instance.
 pub fn create(state: ShellState, app: &str, navigate: Rc<dyn Fn(&str)>) -> HostHandle {
+    create_for(state, app, next_owner(), navigate)
+}
+
+fn create_for(state: ShellState, app: &str, owner: u64, navigate: Rc<dyn Fn(&str)>) -> HostHandle {
     let object = js_sys::Object::new();
     let mut closures: Vec<Box<dyn std::any::Any>> = Vec::new();
     let subscriptions = Rc::new(std::cell::RefCell::new(Vec::<u64>::new()));
@@ -220,10 +249,52 @@ pub fn create(state: ShellState, app: &str, navigate: Rc<dyn Fn(&str)>) -> HostH
     set(&object, "navigate", navigate_fn.as_ref());
     closures.push(Box::new(navigate_fn));
 
+    add_events(&object, &mut closures, owner);
     set(&object, "apiVersion", &JsValue::from(HOST_API_VERSION));
     HostHandle {
         object,
+        owner,
         subscriptions,
         _closures: closures,
     }
+}
+
+/// `publish(topic, payload)`, `subscribe(topic, callback) → unsubscribe`.
+fn add_events(object: &js_sys::Object, closures: &mut Vec<Box<dyn std::any::Any>>, owner: u64) {
+    let publish_fn = Closure::<dyn Fn(JsValue, JsValue) -> Result<(), JsValue>>::new(
+        move |topic: JsValue, payload: JsValue| {
+            let topic = topic
+                .as_string()
+                .ok_or_else(|| error("topic must be a string"))?;
+            events::publish(&topic, payload).map_err(error)
+        },
+    );
+    set(object, "publish", publish_fn.as_ref());
+    closures.push(Box::new(publish_fn));
+
+    // One function per host; `subscribe` hands out copies bound to a subscription id, so an
+    // app that never calls its unsubscribe leaks nothing (unmount ends it anyway).
+    let unsubscribe_fn = Closure::<dyn Fn(JsValue)>::new(move |id: JsValue| {
+        if let Some(id) = id.as_f64() {
+            events::unsubscribe(owner, id as u64);
+        }
+    });
+    let unsubscribe: js_sys::Function = unsubscribe_fn.as_ref().clone().unchecked_into();
+    closures.push(Box::new(unsubscribe_fn));
+    let subscribe_fn = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+        move |topic: JsValue, callback: JsValue| {
+            let topic = topic
+                .as_string()
+                .ok_or_else(|| error("topic must be a string"))?;
+            let callback = callback
+                .dyn_into::<js_sys::Function>()
+                .map_err(|_| error("callback must be a function"))?;
+            let id = events::subscribe(owner, &topic, callback).map_err(error)?;
+            Ok(unsubscribe
+                .bind1(&JsValue::UNDEFINED, &JsValue::from(id as f64))
+                .into())
+        },
+    );
+    set(object, "subscribe", subscribe_fn.as_ref());
+    closures.push(Box::new(subscribe_fn));
 }

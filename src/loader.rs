@@ -1,7 +1,15 @@
-//! Loads a micro app (DESIGN §3.1): fetch the glue JS and the `.wasm` with their integrity,
-//! import the glue from a `blob:` URL (a failed load is never cached in the module map, so a
-//! retry really retries), compile the wasm ourselves and hand it to the glue's initializer.
+//! Loads a micro app (DESIGN §3.1) in two steps:
+//!
+//! 1. [`prepare`]: fetch the glue JS and the `.wasm` with their integrity and compile the wasm.
+//!    The result is kept per app version, so a preload while the browser is idle makes the
+//!    first mount fast, and a second mount point reuses the compiled module.
+//! 2. [`instantiate`]: import the glue from a fresh `blob:` URL (a new glue instance every time,
+//!    never cached in the module map under a reusable URL, so a retry really retries) and hand
+//!    the compiled module to its initializer, which creates a new wasm instance and memory.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use futures::future::{select, Either};
@@ -23,12 +31,47 @@ pub const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
 pub const BOOTSTRAP_TIMEOUT: Duration = Duration::from_secs(4);
 pub const MOUNT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Verified glue source and compiled wasm of one app version: everything but an instance.
+#[derive(Clone)]
+pub struct Prepared {
+    pub js: Rc<Vec<u8>>,
+    pub wasm: Option<js_sys::WebAssembly::Module>,
+    pub bytes: u64,
+    pub fetch_ms: f64,
+    pub compile_ms: f64,
+}
+
 /// A loaded app: its module namespace (lifecycle exports) and what loading cost.
 #[derive(Clone)]
 pub struct LoadedApp {
     pub module: JsValue,
     pub bytes: u64,
     pub load_ms: f64,
+}
+
+thread_local! {
+    static PREPARED: RefCell<HashMap<String, Prepared>> = RefCell::new(HashMap::new());
+}
+
+/// The cache key of a version: its URLs and integrity, so a changed descriptor (e.g. a dev
+/// override) never reuses another's bytes.
+pub fn prepared_key(d: &AppDescriptor) -> String {
+    format!(
+        "{}@{} {} {}",
+        d.name,
+        d.version,
+        d.entry,
+        d.integrity.wasm.as_deref().unwrap_or(&d.integrity.entry)
+    )
+}
+
+pub fn is_prepared(d: &AppDescriptor) -> bool {
+    PREPARED.with(|p| p.borrow().contains_key(&prepared_key(d)))
+}
+
+/// Forgets a version's bytes, e.g. after its glue failed to initialise.
+pub fn forget(d: &AppDescriptor) {
+    PREPARED.with(|p| p.borrow_mut().remove(&prepared_key(d)));
 }
 
 /// Turns a thrown JS value (Error, RuntimeError from a wasm trap, string) into words.
@@ -49,9 +92,9 @@ pub fn describe(value: &JsValue) -> String {
     }
 }
 
-async fn fetch_verified(url: &str, integrity: &str) -> Result<Vec<u8>, String> {
+async fn fetch_verified(url: &str, integrity: &str, timeout: Duration) -> Result<Vec<u8>, String> {
     let request = Request::get(url).integrity(integrity);
-    let response = send_with_timeout(request, None, LOAD_TIMEOUT)
+    let response = send_with_timeout(request, None, timeout)
         .await
         .map_err(|e| format!("{url}: {e} (an integrity mismatch also shows as a network error)"))?;
     if !response.ok() {
@@ -75,33 +118,66 @@ async fn import_from_bytes(js: &[u8]) -> Result<JsValue, String> {
     result
 }
 
+/// Fetches, verifies and compiles one app version (or returns what an earlier call kept).
+pub async fn prepare(d: &AppDescriptor, timeout: Duration) -> Result<Prepared, String> {
+    if let Some(ready) = PREPARED.with(|p| p.borrow().get(&prepared_key(d)).cloned()) {
+        return Ok(ready);
+    }
+    let started = monotonic_ms();
+    let js = fetch_verified(&d.entry, &d.integrity.entry, timeout).await?;
+    let mut bytes = js.len() as u64;
+    let mut fetch_ms = monotonic_ms() - started;
+    let mut compile_ms = 0.0;
+    let wasm = match (&d.wasm, &d.integrity.wasm) {
+        (Some(url), Some(integrity)) => {
+            let fetch_started = monotonic_ms();
+            let wasm = fetch_verified(url, integrity, timeout).await?;
+            bytes += wasm.len() as u64;
+            let compile_started = monotonic_ms();
+            fetch_ms += compile_started - fetch_started;
+            let compiled = JsFuture::from(js_sys::WebAssembly::compile(&js_sys::Uint8Array::from(
+                wasm.as_slice(),
+            )))
+            .await
+            .map_err(|e| format!("{url}: not a valid WebAssembly module ({})", describe(&e)))?;
+            compile_ms = monotonic_ms() - compile_started;
+            Some(compiled.unchecked_into())
+        }
+        _ => None,
+    };
+    let prepared = Prepared {
+        js: Rc::new(js),
+        wasm,
+        bytes,
+        fetch_ms,
+        compile_ms,
+    };
+    PREPARED.with(|p| p.borrow_mut().insert(prepared_key(d), prepared.clone()));
+    Ok(prepared)
+}
+
+/// Creates a new glue instance (and wasm instance) from prepared bytes. Returns the module
+/// namespace and how long import + init took.
+pub async fn instantiate(p: &Prepared, timeout: Duration) -> Result<(JsValue, f64), String> {
+    let started = monotonic_ms();
+    let module = import_from_bytes(&p.js).await?;
+    if let Some(compiled) = &p.wasm {
+        let init_args = js_sys::Object::new();
+        js_sys::Reflect::set(&init_args, &"module_or_path".into(), compiled)
+            .map_err(|e| describe(&e))?;
+        call(&module, "default", &init_args.into(), timeout).await?;
+    }
+    Ok((module, monotonic_ms() - started))
+}
+
 /// Fetches, verifies, imports and initialises one app version.
 pub async fn load(descriptor: &AppDescriptor) -> Result<LoadedApp, String> {
     let started = monotonic_ms();
-    let js = fetch_verified(&descriptor.entry, &descriptor.integrity.entry).await?;
-    let mut bytes = js.len() as u64;
-    let module = import_from_bytes(&js).await?;
-    if let (Some(wasm_url), Some(wasm_integrity)) = (&descriptor.wasm, &descriptor.integrity.wasm) {
-        let wasm = fetch_verified(wasm_url, wasm_integrity).await?;
-        bytes += wasm.len() as u64;
-        let compiled = JsFuture::from(js_sys::WebAssembly::compile(&js_sys::Uint8Array::from(
-            wasm.as_slice(),
-        )))
-        .await
-        .map_err(|e| {
-            format!(
-                "{wasm_url}: not a valid WebAssembly module ({})",
-                describe(&e)
-            )
-        })?;
-        let init_args = js_sys::Object::new();
-        js_sys::Reflect::set(&init_args, &"module_or_path".into(), &compiled)
-            .map_err(|e| describe(&e))?;
-        call(&module, "default", &init_args.into(), LOAD_TIMEOUT).await?;
-    }
+    let prepared = prepare(descriptor, LOAD_TIMEOUT).await?;
+    let (module, _) = instantiate(&prepared, LOAD_TIMEOUT).await?;
     Ok(LoadedApp {
         module,
-        bytes,
+        bytes: prepared.bytes,
         load_ms: monotonic_ms() - started,
     })
 }

@@ -1,9 +1,14 @@
 //! Reads `manifest.json` and `regions.json` from the origin the shell was served from.
+//!
+//! The manifest goes through the manifest core: an invalid app entry disables that app only;
+//! an unusable file falls back to the last known good one kept in localStorage, and the
+//! caller shows a notice saying so.
 
 use std::time::Duration;
 
 use gloo_net::http::Request;
 use mfe_contract::{Manifest, RegionInfo, MANIFEST_SCHEMA};
+use mfe_manifest::{parse_manifest, ValidatedManifest};
 use web_sys::RequestCache;
 
 use crate::fetch::send_with_timeout;
@@ -35,6 +40,54 @@ pub async fn load_manifest() -> Result<Manifest, String> {
     Ok(manifest)
 }
 
+/// localStorage key of the last manifest text that validated.
+const LAST_GOOD_KEY: &str = "mfe.manifest.last-good";
+
+/// The manifest to use, and a notice when it is not the one just fetched.
+pub struct ManifestLoad {
+    pub manifest: ValidatedManifest,
+    pub notice: Option<String>,
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Fetches `manifest.json` (no-cache) and validates it; falls back to the last known good one.
+pub async fn load_validated() -> Result<ManifestLoad, String> {
+    let fetched = get_text("/manifest.json").await.and_then(|text| {
+        parse_manifest(&text)
+            .map(|m| (m, text))
+            .map_err(|e| e.to_string())
+    });
+    match fetched {
+        Ok((manifest, text)) => {
+            if let Some(s) = storage() {
+                let _ = s.set_item(LAST_GOOD_KEY, &text);
+            }
+            Ok(ManifestLoad {
+                manifest,
+                notice: None,
+            })
+        }
+        Err(reason) => {
+            let last_good = storage()
+                .and_then(|s| s.get_item(LAST_GOOD_KEY).ok().flatten())
+                .and_then(|text| parse_manifest(&text).ok());
+            match last_good {
+                Some(manifest) => Ok(ManifestLoad {
+                    notice: Some(format!(
+                        "The app list could not be read ({reason}). Showing the last good one, from {}.",
+                        manifest.manifest.generated_at
+                    )),
+                    manifest,
+                }),
+                None => Err(reason),
+            }
+        }
+    }
+}
+
 /// `regions.json`: the regions, and optionally router settings for this deployment (e.g. a
 /// test stack that probes more often than the 30 s default).
 #[derive(serde::Deserialize)]
@@ -42,6 +95,9 @@ pub struct RegionsFile {
     pub regions: Vec<RegionInfo>,
     #[serde(default)]
     pub router: Option<mfe_router::Config>,
+    /// Lifecycle timeouts and retry schedule for micro apps.
+    #[serde(default)]
+    pub runtime: Option<crate::runtime::config::RuntimeConfig>,
 }
 
 /// Regions from `regions.json`, or from the manifest when that file is missing.
@@ -53,6 +109,7 @@ pub async fn load_regions(manifest: Option<&Manifest>) -> Result<RegionsFile, St
                 return Ok(RegionsFile {
                     regions: m.regions.clone(),
                     router: None,
+                    runtime: None,
                 })
             }
             None => return Err(e),

@@ -1,52 +1,60 @@
-//! The page frame: header with navigation, the routed main area where micro apps mount, the
-//! status bar, and the boot sequence that feeds them.
+//! The page frame: header with navigation and the `nav` mount point, the routed main area
+//! where micro apps mount, the `sidebar` mount point, the inspector route, the status bar, and
+//! the boot sequence that feeds them.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
-use mfe_contract::{AppDescriptor, Manifest};
+use mfe_contract::HOST_API_VERSION;
 
 use crate::app_slot::AppSlot;
 use crate::manifest_source;
 use crate::outbox;
 use crate::routing;
+use crate::runtime::placement::{self, Placement};
+use crate::runtime::records::{use_runtime, RuntimeState};
+use crate::runtime::{boot, preload, storage};
 use crate::state::{use_shell, ManifestState, ShellState};
+use crate::ui::inspector::Inspector;
 use crate::ui::outbox_panel::OutboxPanel;
 use crate::ui::status_bar::StatusBar;
+use crate::ui::update_banner::UpdateBanner;
 
-/// Whether `pattern` (`/tasks`, `/tasks/*`) matches `path`.
-fn route_matches(pattern: &str, path: &str) -> bool {
-    let path = path.trim_end_matches('/');
-    match pattern.strip_suffix("/*") {
-        Some(prefix) => path == prefix || path.starts_with(&format!("{prefix}/")),
-        None => path == pattern.trim_end_matches('/'),
-    }
+/// The first path of each app's routes that can be linked to (no `:param`), for the nav.
+fn nav_links(m: &mfe_manifest::ValidatedManifest) -> Vec<(String, String)> {
+    m.manifest
+        .apps
+        .values()
+        .filter_map(|v| {
+            let route = v.current.routes.iter().find(|r| !r.contains(':'))?;
+            let route = route.trim_end_matches("/*");
+            Some((
+                v.current.name.clone(),
+                if route.is_empty() { "/" } else { route }.to_string(),
+            ))
+        })
+        .collect()
 }
 
-/// The app whose route matches `path`, with the route prefix it is mounted under.
-fn app_for(manifest: &Manifest, path: &str) -> Option<(AppDescriptor, String)> {
-    manifest.apps.values().find_map(|versions| {
-        let app = &versions.current;
-        app.routes
-            .iter()
-            .find(|pattern| route_matches(pattern, path))
-            .map(|pattern| (app.clone(), pattern.trim_end_matches("/*").to_string()))
-    })
-}
-
-async fn boot(state: ShellState) {
+async fn boot(state: ShellState, runtime: RuntimeState) {
     // The outbox opens first: pending commands are shown (and kept) whatever else fails.
     leptos::task::spawn_local(outbox::start(state));
-    let manifest = manifest_source::load_manifest().await;
-    let regions = manifest_source::load_regions(manifest.as_ref().ok()).await;
-    state.manifest.set(match manifest {
-        Ok(m) => ManifestState::Ready(m),
-        Err(e) => ManifestState::Failed(e),
-    });
+    leptos::task::spawn_local(storage::check(runtime));
+    let manifest = boot::load(state, runtime).await;
+    let fallback = runtime
+        .validated
+        .with_untracked(|m| m.as_ref().map(|m| m.manifest.clone()));
+    let regions = manifest_source::load_regions(fallback.as_ref()).await;
+    if manifest.is_ok() {
+        preload::start(runtime);
+    }
     match regions {
         Ok(file) => {
+            if let Some(config) = file.runtime {
+                runtime.config.set(config);
+            }
             routing::start(state, file.regions, file.router.unwrap_or_default());
             // Anything that waited for a region to be known goes now.
             outbox::request_drain(state);
@@ -57,11 +65,31 @@ async fn boot(state: ShellState) {
     }
 }
 
+/// Roles for slot filters: a small user context kept in localStorage (none by default).
+fn user_roles() -> Vec<String> {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("mfe.user.roles").ok().flatten())
+        .map(|text| {
+            text.split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .take(32)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[component]
 pub fn Shell() -> impl IntoView {
     let state = ShellState::default();
+    let runtime = RuntimeState::default();
+    runtime.roles.set(user_roles());
     provide_context(state);
-    spawn_local(boot(state));
+    provide_context(runtime);
+    crate::offline::start(state);
+    spawn_local(boot(state, runtime));
     let panel_open = RwSignal::new(false);
     view! {
         <Router>
@@ -69,12 +97,20 @@ pub fn Shell() -> impl IntoView {
             <header class="shell-header">
                 <span class="brand" data-testid="shell-brand">"Workspace"</span>
                 <Nav/>
+                <MountPoint name="nav" label="Shortcuts"/>
             </header>
-            <main id="main" class="shell-main" data-testid="shell-main">
-                <Routes fallback=|| view! { <AppPage/> }>
-                    <Route path=path!("/") view=Home/>
-                </Routes>
-            </main>
+            <ManifestNotices/>
+            <UpdateBanner/>
+            <RefreshOnNavigation/>
+            <div class="shell-body">
+                <main id="main" class="shell-main" data-testid="shell-main">
+                    <Routes fallback=|| view! { <AppPage/> }>
+                        <Route path=path!("/") view=Home/>
+                        <Route path=path!("/inspector") view=Inspector/>
+                    </Routes>
+                </main>
+                <MountPoint name="sidebar" label="Sidebar"/>
+            </div>
             <OutboxPanel open=panel_open/>
             <StatusBar panel_open=panel_open/>
             <div class="sr-only" aria-live="polite" data-testid="announcer">
@@ -84,31 +120,101 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
+/// Re-reads the manifest whenever the path changes (rate-limited in `boot::refresh`).
+#[component]
+fn RefreshOnNavigation() -> impl IntoView {
+    let state = use_shell();
+    let runtime = use_runtime();
+    let location = use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|p| p != path) {
+            boot::refresh(state, runtime);
+        }
+        path
+    });
+}
+
 #[component]
 fn Nav() -> impl IntoView {
-    let state = use_shell();
-    let links = move || match state.manifest.get() {
-        ManifestState::Ready(m) => m
-            .apps
-            .values()
-            .filter_map(|v| {
-                let route = v.current.routes.first()?.trim_end_matches("/*").to_string();
-                Some((v.current.name.clone(), route))
-            })
-            .collect::<Vec<_>>(),
-        _ => Vec::new(),
+    let runtime = use_runtime();
+    let links = move || {
+        runtime
+            .validated
+            .with(|m| m.as_ref().map(nav_links).unwrap_or_default())
     };
     view! {
         <nav aria-label="Apps" data-testid="shell-nav">
             <A href="/">"Home"</A>
-            <For each=links key=|(name, _)| name.clone() let:link>
+            <For each=links key=|link| link.clone() let:link>
                 {
                     let (name, route) = link;
                     let testid = format!("nav-{name}");
                     view! { <A href=route attr:data-testid=testid>{name}</A> }
                 }
             </For>
+            <A href="/inspector" attr:data-testid="nav-inspector">"Inspector"</A>
         </nav>
+    }
+}
+
+/// What the user should know about the manifest: a fallback to the last good one, and apps
+/// that are switched off because their entry is invalid.
+#[component]
+fn ManifestNotices() -> impl IntoView {
+    let runtime = use_runtime();
+    let disabled = move || {
+        runtime
+            .validated
+            .with(|m| m.as_ref().map(|m| m.disabled.clone()).unwrap_or_default())
+    };
+    view! {
+        {move || runtime.manifest_notice.get().map(|text| view! {
+            <p class="notice" role="status" data-testid="manifest-notice">{text}</p>
+        })}
+        <Show when=move || !disabled().is_empty()>
+            <section class="notice" aria-label="Unavailable apps" data-testid="disabled-apps">
+                <p>"Some apps are switched off because their published entry is invalid:"</p>
+                <ul>
+                    <For each=disabled key=|d| d.name.clone() let:d>
+                        <li data-testid=format!("disabled-app-{}", d.name)>
+                            <strong>{d.name.clone()}</strong>": "{d.reason.clone()}
+                        </li>
+                    </For>
+                </ul>
+            </section>
+        </Show>
+    }
+}
+
+/// A named mount point (`nav`, `sidebar`, …): every app contributing to it, in order, each in
+/// its own slot with its own glue instance.
+#[component]
+fn MountPoint(name: &'static str, label: &'static str) -> impl IntoView {
+    let runtime = use_runtime();
+    let placements = Memo::new(move |_| {
+        let roles = runtime.roles.get();
+        runtime.validated.with(|m| {
+            m.as_ref()
+                .map(|m| placement::for_slot(m, name, &roles, placement::env(), HOST_API_VERSION))
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <Show when=move || placements.with(|p| !p.is_empty())>
+            <aside
+                class=format!("mount-point mount-{name}")
+                aria-label=label
+                data-testid=format!("mount-{name}")
+            >
+                <For each=move || placements.get() key=Placement::key let:p>
+                    {
+                        let testid = format!("app-slot-{name}-{}", p.name);
+                        view! { <AppSlot placement=p testid=testid/> }
+                    }
+                </For>
+            </aside>
+        </Show>
     }
 }
 
@@ -128,20 +234,26 @@ fn Home() -> impl IntoView {
 #[component]
 fn AppPage() -> impl IntoView {
     let state = use_shell();
+    let runtime = use_runtime();
     let location = use_location();
     let active = Memo::new(move |_| {
         let path = location.pathname.get();
-        match state.manifest.get() {
-            ManifestState::Loading => Err(None),
-            ManifestState::Failed(reason) => Err(Some(reason)),
-            ManifestState::Ready(m) => {
-                app_for(&m, &path).ok_or_else(|| Some(format!("Nothing is published at {path}.")))
-            }
+        let found = runtime.validated.with(|m| {
+            m.as_ref()
+                .map(|m| placement::for_route(m, &path, HOST_API_VERSION))
+        });
+        match (found, state.manifest.get()) {
+            (Some(found), _) if !found.is_empty() => Ok(found),
+            (Some(_), _) => Err(Some(format!("Nothing is published at {path}."))),
+            (None, ManifestState::Failed(reason)) => Err(Some(reason)),
+            (None, _) => Err(None),
         }
     });
     move || match active.get() {
-        Ok((descriptor, base_path)) => view! {
-            <AppSlot descriptor=descriptor slot_name="main" base_path=base_path/>
+        Ok(found) => view! {
+            <For each=move || found.clone() key=Placement::key let:p>
+                <AppSlot placement=p testid="app-slot-main"/>
+            </For>
         }
         .into_any(),
         Err(None) => view! { <p role="status" class="app-loading">"Loading…"</p> }.into_any(),
@@ -154,15 +266,16 @@ fn AppPage() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::route_matches;
+    use super::nav_links;
 
     #[test]
-    fn routes_match_exact_and_wildcard() {
-        assert!(route_matches("/tasks", "/tasks"));
-        assert!(route_matches("/tasks", "/tasks/"));
-        assert!(!route_matches("/tasks", "/tasks/1"));
-        assert!(route_matches("/tasks/*", "/tasks/1/edit"));
-        assert!(route_matches("/tasks/*", "/tasks"));
-        assert!(!route_matches("/tasks/*", "/tasksx"));
+    fn nav_links_use_the_first_linkable_route() {
+        let text = r#"{"schema":1,"generated_at":"2026-01-01T00:00:00Z","apps":{
+          "tasks":{"current":{"name":"tasks","version":"1.0.0","entry":"/apps/tasks/1.0.0/t.js",
+            "integrity":{"entry":"sha384-OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb"},
+            "routes":["/tasks/:id","/tasks/*"],"requires":1}}}}"#;
+        let m = mfe_manifest::parse_manifest(text).unwrap();
+        assert!(m.is_clean(), "{:?}", m.disabled);
+        assert_eq!(nav_links(&m), [("tasks".to_string(), "/tasks".to_string())]);
     }
 }

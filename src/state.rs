@@ -22,6 +22,8 @@ pub struct ShellState {
     pub router: RwSignal<Option<RouterSnapshot>>,
     pub outbox: RwSignal<OutboxView>,
     pub online: RwSignal<bool>,
+    /// Service worker, offline readiness and waiting updates.
+    pub offline: RwSignal<crate::offline::OfflineStatus>,
     /// Last message worth announcing to screen readers (e.g. "Saved on this device").
     pub announcement: RwSignal<String>,
 }
@@ -33,6 +35,7 @@ impl Default for ShellState {
             router: RwSignal::new(None),
             outbox: RwSignal::new(OutboxView::default()),
             online: RwSignal::new(true),
+            offline: RwSignal::new(Default::default()),
             announcement: RwSignal::new(String::new()),
         }
     }

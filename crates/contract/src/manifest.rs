@@ -93,6 +93,10 @@ pub struct Manifest {
     pub regions: Vec<RegionInfo>,
     /// RFC 3339 time the deployer wrote this file.
     pub generated_at: String,
+    /// Origins (`https://host[:port]`) a development build of the shell may load an app from
+    /// instead of the published version (a developer's override). Empty: no overrides at all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dev_origins: Vec<String>,
 }
 
 #[cfg(test)]
@@ -140,6 +144,7 @@ mod tests {
                 url: "http://127.0.0.1:8081".into(),
             }],
             generated_at: "2026-11-26T00:00:00Z".into(),
+            dev_origins: vec!["http://localhost:5173".into()],
         };
         let text = serde_json::to_string_pretty(&manifest).unwrap();
         assert_eq!(serde_json::from_str::<Manifest>(&text).unwrap(), manifest);

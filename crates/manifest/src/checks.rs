@@ -1,9 +1,52 @@
 //! Checks that depend on something outside the descriptor (the host's API version) or that
 //! the deployer repeats after measuring the real bytes.
 
-use mfe_contract::AppDescriptor;
+use mfe_contract::{AppDescriptor, Manifest};
 
 use crate::FieldError;
+
+/// The origin (`scheme://host[:port]`) of an absolute http(s) URL, lowercased; `None` for
+/// anything else (relative paths, other schemes, user info).
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+/// Whether a development override may load an app from `url`: only from an origin the
+/// manifest lists in `dev_origins`, so a stray localStorage entry cannot point the shell at an
+/// arbitrary server.
+pub fn check_dev_origin(manifest: &Manifest, url: &str) -> Result<(), FieldError> {
+    let origin = origin_of(url).ok_or_else(|| {
+        FieldError::new(
+            "dev_origins",
+            format!("{url:?} is not an absolute http(s) URL"),
+        )
+    })?;
+    if manifest.dev_origins.contains(&origin) {
+        Ok(())
+    } else if manifest.dev_origins.is_empty() {
+        Err(FieldError::new(
+            "dev_origins",
+            "this manifest allows no development origins",
+        ))
+    } else {
+        Err(FieldError::new(
+            "dev_origins",
+            format!(
+                "{origin} is not allowed (allowed: {})",
+                manifest.dev_origins.join(", ")
+            ),
+        ))
+    }
+}
 
 /// Refuses an app that needs a newer host API than `host_api_version`, so it is rejected at
 /// publish time (or skipped by the shell) instead of failing inside `mount`.
@@ -51,6 +94,22 @@ mod tests {
         let err = check_requires(&d, 1).unwrap_err();
         assert_eq!(err.field, "requires");
         assert!(err.message.contains("needs host API v2"), "{err}");
+    }
+
+    #[test]
+    fn dev_origins_allow_listed_origins_only() {
+        let mut m = crate::empty_manifest("2026-01-01T00:00:00Z").unwrap();
+        let url = "http://localhost:5173/apps/tasks/mfe.json";
+        let err = check_dev_origin(&m, url).unwrap_err();
+        assert!(err.message.contains("allows no"), "{err}");
+        m.dev_origins = vec!["http://localhost:5173".into()];
+        assert!(check_dev_origin(&m, url).is_ok());
+        assert!(check_dev_origin(&m, "HTTP://LOCALHOST:5173/x").is_ok());
+        let err = check_dev_origin(&m, "http://localhost:5174/x").unwrap_err();
+        assert!(err.message.contains("not allowed"), "{err}");
+        assert!(check_dev_origin(&m, "http://user@localhost:5173/x").is_err());
+        assert!(check_dev_origin(&m, "/apps/tasks/mfe.json").is_err());
+        assert!(check_dev_origin(&m, "javascript://localhost:5173/").is_err());
     }
 
     #[test]

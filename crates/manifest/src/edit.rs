@@ -18,6 +18,7 @@ pub fn empty_manifest(now: &str) -> Result<Manifest, ManifestError> {
         apps: BTreeMap::new(),
         regions: Vec::new(),
         generated_at: now.to_string(),
+        dev_origins: Vec::new(),
     })
 }
 

@@ -26,7 +26,7 @@ mod slots;
 mod sri;
 mod timestamp;
 
-pub use checks::{check_budget, check_requires};
+pub use checks::{check_budget, check_dev_origin, check_requires, origin_of};
 pub use descriptor::validate_descriptor;
 pub use edit::{empty_manifest, merge, remove, DEFAULT_KEEP_PREVIOUS};
 pub use error::{FieldError, ManifestError};

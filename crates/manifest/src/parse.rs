@@ -11,7 +11,10 @@ use crate::entry::parse_app;
 use crate::rules::{self, quote};
 use crate::{check_timestamp, FieldError, ManifestError};
 
-const TOP_LEVEL_FIELDS: [&str; 4] = ["schema", "apps", "regions", "generated_at"];
+/// Most development origins one manifest may allow; a handful is normal.
+const MAX_DEV_ORIGINS: usize = 32;
+
+const TOP_LEVEL_FIELDS: [&str; 5] = ["schema", "apps", "regions", "generated_at", "dev_origins"];
 
 /// An app that is in the file but may not run, and why (the reason names the field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +75,7 @@ pub fn parse_manifest(text: &str) -> Result<ValidatedManifest, ManifestError> {
         None => return Err(invalid("generated_at", "missing")),
     };
     let regions = read_regions(root.remove("regions"))?;
+    let dev_origins = read_dev_origins(root.remove("dev_origins"))?;
     let apps_value = match root.remove("apps") {
         Some(Value::Object(apps)) => apps,
         Some(_) => {
@@ -89,6 +93,7 @@ pub fn parse_manifest(text: &str) -> Result<ValidatedManifest, ManifestError> {
             apps,
             regions,
             generated_at,
+            dev_origins,
         },
         disabled,
     })
@@ -149,6 +154,24 @@ fn read_regions(value: Option<Value>) -> Result<Vec<RegionInfo>, ManifestError> 
         }
     }
     Ok(regions)
+}
+
+fn read_dev_origins(value: Option<Value>) -> Result<Vec<String>, ManifestError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let origins: Vec<String> = serde_json::from_value(value)
+        .map_err(|e| invalid("dev_origins", format!("expected a list of origins: {e}")))?;
+    if origins.len() > MAX_DEV_ORIGINS {
+        return Err(invalid(
+            "dev_origins",
+            format!("more than {MAX_DEV_ORIGINS} origins"),
+        ));
+    }
+    for (i, origin) in origins.iter().enumerate() {
+        rules::origin(origin).map_err(|m| invalid(&format!("dev_origins[{i}]"), m))?;
+    }
+    Ok(origins)
 }
 
 fn read_apps(apps: Map<String, Value>) -> (BTreeMap<String, AppVersions>, Vec<DisabledApp>) {

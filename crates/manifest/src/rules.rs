@@ -118,6 +118,33 @@ pub(crate) fn asset_path(value: &str, base: &str, ext: &str) -> Result<(), Strin
     Ok(())
 }
 
+/// An origin as browsers write it: `http(s)://host[:port]`, lowercase, nothing after it.
+pub(crate) fn origin(value: &str) -> Result<(), String> {
+    let found = quote(value);
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(|| format!("expected http:// or https:// then a host, found {found}"))?;
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-'));
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
+    if host_ok && port_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected an origin such as \"https://dev.example.com:8443\" (lowercase host, no path), found {found}"
+        ))
+    }
+}
+
 /// A role or environment label: printable, no spaces, not empty.
 pub(crate) fn label(value: &str) -> Result<(), String> {
     if value.is_empty()

@@ -79,6 +79,7 @@ mod tests {
                 apps,
                 regions: vec![],
                 generated_at: "2026-01-01T00:00:00Z".into(),
+                dev_origins: vec![],
             },
             disabled: vec![],
         }

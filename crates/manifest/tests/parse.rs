@@ -247,3 +247,25 @@ fn active_apps_in_name_order() {
     assert_eq!(names, ["alpha", "mid", "zeta"]);
     assert!(active_apps(&parsed, "/elsewhere").is_empty());
 }
+
+#[test]
+fn dev_origins_are_checked() {
+    let mut v = manifest_value();
+    v["dev_origins"] = json!(["http://localhost:5173", "https://dev.example.com"]);
+    let parsed = parse_manifest(&v.to_string()).unwrap();
+    assert_eq!(parsed.manifest.dev_origins.len(), 2);
+    assert_eq!(parse_manifest(&to_json(&parsed.manifest)).unwrap(), parsed);
+
+    for bad in [
+        json!(["http://localhost:5173/path"]),
+        json!(["localhost:5173"]),
+        json!(["http://LOCALHOST"]),
+        json!(["http://host:"]),
+        json!([1]),
+        json!("http://localhost"),
+    ] {
+        v["dev_origins"] = bad.clone();
+        let err = whole_file_error(&v.to_string());
+        assert!(field_of(&err).starts_with("dev_origins"), "{bad}: {err}");
+    }
+}

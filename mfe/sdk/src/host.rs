@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::HostError;
+use crate::{HostError, Topic};
 
 /// Answer of [`Host::query`]: the data plus where and when it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +43,7 @@ pub struct CommandUpdate {
     pub region: Option<String>,
 }
 
-/// A live `onCommandStatus` registration; dropping it unsubscribes.
+/// A live `onCommandStatus` or `subscribe` registration; dropping it unsubscribes.
 pub struct Subscription {
     unsubscribe: Option<js_sys::Function>,
     _closure: Closure<dyn Fn(JsValue)>,
@@ -161,6 +161,47 @@ impl Host {
         let unsubscribe = self
             .function("onCommandStatus")?
             .call1(&self.inner, closure.as_ref())
+            .map_err(HostError::from_js)?
+            .dyn_into::<js_sys::Function>()
+            .ok();
+        Ok(Subscription {
+            unsubscribe,
+            _closure: closure,
+        })
+    }
+
+    /// Sends `payload` to every app subscribed to `topic` (through the shell, never through
+    /// shared globals). Delivery is asynchronous; apps that are not mounted get nothing.
+    pub fn publish<T: Serialize>(&self, topic: &Topic<T>, payload: &T) -> Result<(), HostError> {
+        let payload = payload
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|e| HostError::new(format!("event cannot be sent: {e}")))?;
+        self.function("publish")?
+            .call2(&self.inner, &JsValue::from_str(topic.name()), &payload)
+            .map(|_| ())
+            .map_err(HostError::from_js)
+    }
+
+    /// Calls `callback` with each payload published on `topic`. Payloads that do not match `T`
+    /// are skipped. The subscription ends when the returned value is dropped, and in any case
+    /// when the app unmounts.
+    pub fn subscribe<T: DeserializeOwned + 'static>(
+        &self,
+        topic: &Topic<T>,
+        callback: impl Fn(T) + 'static,
+    ) -> Result<Subscription, HostError> {
+        let closure = Closure::<dyn Fn(JsValue)>::new(move |value: JsValue| {
+            if let Ok(payload) = serde_wasm_bindgen::from_value::<T>(value) {
+                callback(payload);
+            }
+        });
+        let unsubscribe = self
+            .function("subscribe")?
+            .call2(
+                &self.inner,
+                &JsValue::from_str(topic.name()),
+                closure.as_ref(),
+            )
             .map_err(HostError::from_js)?
             .dyn_into::<js_sys::Function>()
             .ok();

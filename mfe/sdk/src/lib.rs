@@ -1,7 +1,8 @@
 //! The micro-app SDK: everything a team needs to run inside the shell without depending on it.
 //!
 //! * [`Host`]: a typed handle to the host API the shell passes to `mount(props)`
-//!   (dispatch durable commands, query regional read models, navigate).
+//!   (dispatch durable commands, query regional read models, publish and subscribe to typed
+//!   [`Topic`]s, navigate).
 //! * [`MicroApp`] and [`export_lifecycles!`]: implement one trait, write one macro line, and the
 //!   crate exports the `bootstrap` / `mount` / `unmount` lifecycles the shell calls.
 //! * [`Props`]: what the shell hands to each lifecycle.
@@ -12,12 +13,14 @@ pub mod error;
 pub mod host;
 pub mod lifecycle;
 pub mod props;
+pub mod topic;
 
 pub use error::HostError;
 pub use host::{CommandUpdate, Host, QueryResult, Subscription};
 pub use lifecycle::MicroApp;
 pub use mfe_contract::{CommandStatus, HOST_API_VERSION};
 pub use props::Props;
+pub use topic::Topic;
 
 /// Re-exports the lifecycle macro needs, so apps do not have to name them.
 #[doc(hidden)]

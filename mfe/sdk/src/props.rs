@@ -6,7 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::{Host, HostError};
 
-/// `{ element, host, name, version, basePath, params }`, read and checked once.
+/// `{ element, host, name, version, basePath, params, slot }`, read and checked once.
 #[derive(Clone)]
 pub struct Props {
     /// The element the app renders into; the app owns its children while mounted.
@@ -18,6 +18,9 @@ pub struct Props {
     pub base_path: String,
     /// Route parameters matched by the shell, e.g. `{ "id": "42" }`.
     pub params: BTreeMap<String, String>,
+    /// The mount point the app is shown in: `main` for its routes, or a named one such as
+    /// `nav` or `sidebar` it contributes to.
+    pub slot: String,
 }
 
 fn field(props: &JsValue, name: &str) -> Result<JsValue, HostError> {
@@ -54,6 +57,7 @@ impl Props {
             version: string_field(props, "version")?,
             base_path: string_field(props, "basePath").unwrap_or_else(|_| "/".into()),
             params,
+            slot: string_field(props, "slot").unwrap_or_else(|_| "main".into()),
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mfe_sdk::{CommandStatus, CommandUpdate, Host};
+use mfe_sdk::{CommandStatus, CommandUpdate, Host, Topic};
 use serde::{Deserialize, Serialize};
 
 /// Payload of a `task.add` command.
@@ -11,6 +11,16 @@ use serde::{Deserialize, Serialize};
 struct AddTask {
     title: String,
 }
+
+/// Event other apps may follow: a task was saved on this device. The topic name and the
+/// payload's fields are the contract; subscribers declare their own matching type.
+#[derive(Serialize)]
+struct TaskAdded {
+    id: String,
+    title: String,
+}
+
+const TASK_ADDED: Topic<TaskAdded> = Topic::new("tasks.added");
 
 #[derive(Clone, PartialEq)]
 struct Added {
@@ -104,6 +114,12 @@ pub fn TasksView(host: Host) -> impl IntoView {
             };
             match host.dispatch("task.add", "tasks", &payload).await {
                 Ok(id) => {
+                    let event = TaskAdded {
+                        id: id.clone(),
+                        title: text.clone(),
+                    };
+                    // A missed notification is not worth an error: the task is saved.
+                    let _ = host.publish(&TASK_ADDED, &event);
                     let status = host.command_status(&id).unwrap_or(CommandStatus::Pending);
                     set_added.update(|list| {
                         list.push(Added {

@@ -1,0 +1,80 @@
+//! Reading the manifest into the runtime: at boot, and again on navigation (at most every few
+//! seconds) so a version published while the page is open takes effect on the next
+//! navigation, without disturbing what is on screen in between.
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use mfe_manifest::ValidatedManifest;
+
+use crate::clock::monotonic_ms;
+use crate::manifest_source;
+use crate::runtime::dev_override;
+use crate::runtime::gate::RefreshGate;
+use crate::runtime::records::RuntimeState;
+use crate::state::{ManifestState, ShellState};
+
+/// Shortest time between two manifest reads triggered by navigation.
+const REFRESH_INTERVAL_MS: f64 = 3_000.0;
+
+thread_local! {
+    static GATE: RefCell<RefreshGate> = RefCell::new(RefreshGate::new(REFRESH_INTERVAL_MS));
+}
+
+/// Puts development overrides (debug builds only) in front of the published versions.
+async fn with_overrides(mut validated: ValidatedManifest) -> ValidatedManifest {
+    if !cfg!(debug_assertions) {
+        return validated;
+    }
+    let names: Vec<String> = validated.manifest.apps.keys().cloned().collect();
+    for name in names {
+        let Some(url) = dev_override::url_for(&name) else {
+            continue;
+        };
+        match dev_override::resolve(&validated.manifest, &name, &url).await {
+            Ok(d) => {
+                if let Some(versions) = validated.manifest.apps.get_mut(&name) {
+                    let published = std::mem::replace(&mut versions.current, d);
+                    versions.previous.insert(0, published);
+                }
+            }
+            Err(e) => leptos::logging::warn!("{e}"),
+        }
+    }
+    validated
+}
+
+/// Reads the manifest and publishes it to the shell; `Err` only when nothing usable exists.
+pub async fn load(state: ShellState, runtime: RuntimeState) -> Result<(), String> {
+    GATE.with(|g| g.borrow_mut().try_start(monotonic_ms()));
+    let loaded = match manifest_source::load_validated().await {
+        Ok(loaded) => loaded,
+        Err(reason) => {
+            state.manifest.set(ManifestState::Failed(reason.clone()));
+            return Err(reason);
+        }
+    };
+    let validated = with_overrides(loaded.manifest).await;
+    runtime.manifest_notice.set(loaded.notice);
+    let changed = runtime
+        .validated
+        .with_untracked(|current| current.as_ref() != Some(&validated));
+    if changed {
+        state
+            .manifest
+            .set(ManifestState::Ready(validated.manifest.clone()));
+        runtime.validated.set(Some(validated));
+    }
+    Ok(())
+}
+
+/// Re-reads the manifest after a navigation, unless it was read moments ago.
+pub fn refresh(state: ShellState, runtime: RuntimeState) {
+    if !GATE.with(|g| g.borrow_mut().try_start(monotonic_ms())) {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        // A failed refresh keeps the manifest in use: the open page must not break.
+        let _ = load(state, runtime).await;
+    });
+}

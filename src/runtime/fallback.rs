@@ -1,0 +1,163 @@
+//! Client-side rollback (DESIGN §3.1): try the current version, then each previous one, and
+//! remember why each failed so the slot and the inspector can say what happened.
+
+/// One version that could not be shown, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub version: String,
+    pub reason: String,
+}
+
+/// The versions to try for one app in one mount point, in order (current first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FallbackPlan {
+    versions: Vec<String>,
+    next: usize,
+    failures: Vec<Failure>,
+}
+
+/// How the plan ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `version` is on screen; `rolled_back` is set when it is not the current version.
+    Showing {
+        version: String,
+        rolled_back: Option<Failure>,
+    },
+    /// Every version failed; the last failure is what the error panel shows.
+    Exhausted(Failure),
+}
+
+impl FallbackPlan {
+    /// `versions` as `versions_to_try` lists them; at most `limit` are tried, so a long history
+    /// never turns one broken publish into minutes of loading.
+    pub fn new(versions: impl IntoIterator<Item = String>, limit: usize) -> Self {
+        Self {
+            versions: versions.into_iter().take(limit.max(1)).collect(),
+            next: 0,
+            failures: Vec::new(),
+        }
+    }
+
+    /// The next version to try, or `None` when all were tried.
+    pub fn next_version(&mut self) -> Option<String> {
+        let version = self.versions.get(self.next).cloned();
+        if version.is_some() {
+            self.next += 1;
+        }
+        version
+    }
+
+    /// Records that `version` failed.
+    pub fn failed(&mut self, version: &str, reason: impl Into<String>) {
+        self.failures.push(Failure {
+            version: version.to_string(),
+            reason: reason.into(),
+        });
+    }
+
+    /// The result once `version` mounted (or `None` when it did not).
+    pub fn outcome(&self, mounted: Option<&str>) -> Outcome {
+        match mounted {
+            Some(version) => Outcome::Showing {
+                version: version.to_string(),
+                rolled_back: self.failures.first().cloned(),
+            },
+            None => Outcome::Exhausted(self.failures.last().cloned().unwrap_or(Failure {
+                version: String::new(),
+                reason: "no version of this app is published".into(),
+            })),
+        }
+    }
+
+    pub fn failures(&self) -> &[Failure] {
+        &self.failures
+    }
+}
+
+/// The calm notice shown above a rolled-back app.
+pub fn rollback_notice(showing: &str, failure: &Failure) -> String {
+    format!(
+        "Showing version {showing} because {} failed: {}",
+        failure.version, failure.reason
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(versions: &[&str]) -> FallbackPlan {
+        FallbackPlan::new(versions.iter().map(|v| v.to_string()), 5)
+    }
+
+    #[test]
+    fn current_version_works() {
+        let mut p = plan(&["2.0.0", "1.0.0"]);
+        assert_eq!(p.next_version().as_deref(), Some("2.0.0"));
+        assert_eq!(
+            p.outcome(Some("2.0.0")),
+            Outcome::Showing {
+                version: "2.0.0".into(),
+                rolled_back: None
+            }
+        );
+    }
+
+    #[test]
+    fn falls_back_and_says_why() {
+        let mut p = plan(&["2.0.0", "1.1.0", "1.0.0"]);
+        let v = p.next_version().unwrap();
+        p.failed(&v, "HTTP 404");
+        let v = p.next_version().unwrap();
+        assert_eq!(v, "1.1.0");
+        let Outcome::Showing {
+            version,
+            rolled_back: Some(failure),
+        } = p.outcome(Some(&v))
+        else {
+            panic!("expected a rollback");
+        };
+        assert_eq!(
+            rollback_notice(&version, &failure),
+            "Showing version 1.1.0 because 2.0.0 failed: HTTP 404"
+        );
+    }
+
+    #[test]
+    fn exhausted_reports_the_last_failure_and_the_loop_ends() {
+        let mut p = plan(&["2.0.0", "1.0.0"]);
+        let mut tried = 0;
+        while let Some(v) = p.next_version() {
+            tried += 1;
+            p.failed(&v, format!("{v} broke"));
+        }
+        assert_eq!(tried, 2);
+        assert_eq!(p.failures().len(), 2);
+        assert_eq!(
+            p.outcome(None),
+            Outcome::Exhausted(Failure {
+                version: "1.0.0".into(),
+                reason: "1.0.0 broke".into()
+            })
+        );
+    }
+
+    #[test]
+    fn the_limit_bounds_the_attempts() {
+        let versions = (0..50).map(|i| format!("1.0.{i}"));
+        let mut p = FallbackPlan::new(versions, 3);
+        let mut n = 0;
+        while p.next_version().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 3);
+        assert_eq!(
+            FallbackPlan::new(Vec::new(), 0).outcome(None),
+            Outcome::Exhausted(Failure {
+                version: String::new(),
+                reason: "no version of this app is published".into()
+            })
+        );
+    }
+}

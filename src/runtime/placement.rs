@@ -1,0 +1,222 @@
+//! What mounts where: the apps active on a route (the `main` mount point) and the apps that
+//! contribute to a named mount point (`nav`, `sidebar`, …), with the versions each may fall back
+//! to. Plain Rust over the manifest core.
+
+use std::collections::BTreeMap;
+
+use mfe_contract::{AppDescriptor, AppVersions};
+use mfe_manifest::{active_apps, check_requires, resolve_slot, versions_to_try, ValidatedManifest};
+
+/// The mount point routed apps go to.
+pub const MAIN: &str = "main";
+
+/// One app to show in one mount point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub slot: String,
+    pub name: String,
+    /// Versions this host can run, current first; empty when none can (see `unavailable`).
+    pub versions: Vec<AppDescriptor>,
+    /// Why no version can run here, in words.
+    pub unavailable: Option<String>,
+    pub base_path: String,
+    pub params: BTreeMap<String, String>,
+}
+
+impl Placement {
+    /// Identity of what is shown: a new version or a new base path means a new mount.
+    pub fn key(&self) -> String {
+        let versions: Vec<&str> = self.versions.iter().map(|d| d.version.as_str()).collect();
+        format!(
+            "{}:{}@{}:{}",
+            self.slot,
+            self.name,
+            versions.join(","),
+            self.base_path
+        )
+    }
+}
+
+/// The environment slot filters see: `dev` in debug builds, `prod` in release builds.
+pub fn env() -> &'static str {
+    if cfg!(debug_assertions) {
+        "dev"
+    } else {
+        "prod"
+    }
+}
+
+/// The versions of an app this host can run (those whose `requires` it meets), or why none.
+pub fn runnable(versions: &AppVersions, host_api: u32) -> Result<Vec<AppDescriptor>, String> {
+    let mut first_refusal = None;
+    let usable: Vec<AppDescriptor> = versions_to_try(versions)
+        .filter(|d| match check_requires(d, host_api) {
+            Ok(()) => true,
+            Err(e) => {
+                first_refusal.get_or_insert(e.message);
+                false
+            }
+        })
+        .cloned()
+        .collect();
+    if usable.is_empty() {
+        Err(first_refusal.unwrap_or_else(|| "no version is published".into()))
+    } else {
+        Ok(usable)
+    }
+}
+
+fn placement(
+    slot: &str,
+    manifest: &ValidatedManifest,
+    name: &str,
+    base_path: String,
+    params: BTreeMap<String, String>,
+    host_api: u32,
+) -> Option<Placement> {
+    let versions = manifest.app(name)?;
+    let (versions, unavailable) = match runnable(versions, host_api) {
+        Ok(v) => (v, None),
+        Err(why) => (Vec::new(), Some(why)),
+    };
+    Some(Placement {
+        slot: slot.to_string(),
+        name: name.to_string(),
+        versions,
+        unavailable,
+        base_path,
+        params,
+    })
+}
+
+/// The apps whose route matches `path`, for the `main` mount point.
+pub fn for_route(manifest: &ValidatedManifest, path: &str, host_api: u32) -> Vec<Placement> {
+    active_apps(manifest, path)
+        .into_iter()
+        .filter_map(|a| placement(MAIN, manifest, a.name, a.base_path, a.params, host_api))
+        .collect()
+}
+
+/// The contributions to the named mount point `slot`, in order.
+pub fn for_slot(
+    manifest: &ValidatedManifest,
+    slot: &str,
+    roles: &[String],
+    env: &str,
+    host_api: u32,
+) -> Vec<Placement> {
+    resolve_slot(manifest, slot, roles, env)
+        .into_iter()
+        .filter_map(|d| {
+            placement(
+                slot,
+                manifest,
+                &d.name,
+                "/".into(),
+                BTreeMap::new(),
+                host_api,
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use mfe_manifest::{
+        empty_manifest, merge, parse_manifest, sri, to_json, SlotSpec, SriAlgorithm,
+    };
+
+    use super::*;
+
+    const T: &str = "2026-01-01T00:00:00Z";
+
+    fn app(name: &str, version: &str, requires: u32, slots: Vec<SlotSpec>) -> AppDescriptor {
+        AppDescriptor {
+            name: name.into(),
+            version: version.into(),
+            entry: format!("/apps/{name}/{version}/{name}.js"),
+            wasm: None,
+            integrity: mfe_contract::AppIntegrity {
+                entry: sri(SriAlgorithm::Sha384, version.as_bytes()),
+                wasm: None,
+            },
+            routes: vec![format!("/{name}"), format!("/{name}/*")],
+            slots,
+            requires,
+            budget: None,
+            bytes: None,
+        }
+    }
+
+    fn slot(name: &str, order: i32, env: &[&str]) -> SlotSpec {
+        SlotSpec {
+            name: name.into(),
+            order,
+            roles: vec![],
+            env: env.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    fn manifest(apps: Vec<AppDescriptor>) -> ValidatedManifest {
+        let m = apps.into_iter().fold(empty_manifest(T).unwrap(), |m, d| {
+            merge(&m, d, T, 5).unwrap()
+        });
+        parse_manifest(&to_json(&m)).unwrap()
+    }
+
+    #[test]
+    fn routes_give_main_placements_with_fallback_versions() {
+        let m = manifest(vec![
+            app("tasks", "1.0.0", 1, vec![]),
+            app("tasks", "1.1.0", 1, vec![]),
+            app("notes", "1.0.0", 1, vec![]),
+        ]);
+        let found = for_route(&m, "/tasks/7", 1);
+        assert_eq!(found.len(), 1);
+        let p = &found[0];
+        assert_eq!((p.slot.as_str(), p.name.as_str()), (MAIN, "tasks"));
+        assert_eq!(p.base_path, "/tasks");
+        assert_eq!(p.params["*"], "7");
+        let versions: Vec<_> = p.versions.iter().map(|d| d.version.as_str()).collect();
+        assert_eq!(versions, ["1.1.0", "1.0.0"]);
+        assert_eq!(p.key(), "main:tasks@1.1.0,1.0.0:/tasks");
+        assert!(for_route(&m, "/nowhere", 1).is_empty());
+    }
+
+    #[test]
+    fn versions_needing_a_newer_host_are_skipped_or_explained() {
+        let m = manifest(vec![
+            app("tasks", "1.0.0", 1, vec![]),
+            app("tasks", "2.0.0", 2, vec![]),
+            app("future", "1.0.0", 9, vec![]),
+        ]);
+        let tasks = &for_route(&m, "/tasks", 1)[0];
+        assert_eq!(tasks.versions.len(), 1);
+        assert_eq!(tasks.versions[0].version, "1.0.0");
+        let future = &for_route(&m, "/future", 1)[0];
+        assert!(future.versions.is_empty());
+        assert!(future
+            .unavailable
+            .as_deref()
+            .unwrap()
+            .contains("needs host API v9"));
+    }
+
+    #[test]
+    fn slots_are_ordered_and_filtered_by_env() {
+        let m = manifest(vec![
+            app("catalog", "1.0.0", 1, vec![slot("sidebar", 20, &[])]),
+            app("tasks", "1.0.0", 1, vec![slot("sidebar", 10, &[])]),
+            app("devtools", "1.0.0", 1, vec![slot("sidebar", 0, &["dev"])]),
+        ]);
+        let names = |env| -> Vec<String> {
+            for_slot(&m, "sidebar", &[], env, 1)
+                .into_iter()
+                .map(|p| p.name)
+                .collect()
+        };
+        assert_eq!(names("prod"), ["tasks", "catalog"]);
+        assert_eq!(names("dev"), ["devtools", "tasks", "catalog"]);
+        assert!(["dev", "prod"].contains(&env()));
+    }
+}

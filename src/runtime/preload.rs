@@ -1,0 +1,102 @@
+//! Fetches and compiles apps that are not on screen while the browser is idle
+//! (`requestIdleCallback`), one per idle period, never while a load is in progress, so the
+//! first visit to their route skips the network and the compile.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use crate::loader;
+use crate::runtime::gate::preload_candidates;
+use crate::runtime::instances;
+use crate::runtime::records::RuntimeState;
+
+thread_local! {
+    /// Versions whose preload failed: not tried again by the preloader (a visit still is).
+    static SKIP: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+}
+
+/// Upper bound on idle rounds per schedule, whatever the manifest holds.
+const MAX_ROUNDS: u32 = 32;
+
+/// Starts (or continues) preloading; `rounds_left` bounds the chain of idle callbacks.
+pub fn schedule(runtime: RuntimeState, rounds_left: u32) {
+    if rounds_left == 0 {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let callback = Closure::once_into_js(move || {
+        leptos::task::spawn_local(round(runtime, rounds_left));
+    });
+    // Browsers without requestIdleCallback simply do not preload.
+    let _ = window.request_idle_callback(callback.unchecked_ref());
+}
+
+/// Preloads from the start, e.g. after boot or a manifest change.
+pub fn start(runtime: RuntimeState) {
+    schedule(runtime, MAX_ROUNDS);
+}
+
+async fn round(runtime: RuntimeState, rounds_left: u32) {
+    let descriptors = runtime.validated.with_untracked(|m| {
+        m.as_ref()
+            .map(|m| {
+                m.manifest
+                    .apps
+                    .values()
+                    .map(|v| v.current.clone())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    });
+    let on_screen: BTreeSet<String> = runtime.records.with_untracked(|r| {
+        r.values()
+            .map(|r| format!("{}@{}", r.app, r.version))
+            .collect()
+    });
+    let mut prepared: BTreeSet<String> = descriptors
+        .iter()
+        .filter(|d| loader::is_prepared(d))
+        .map(|d| format!("{}@{}", d.name, d.version))
+        .collect();
+    SKIP.with(|s| prepared.extend(s.borrow().iter().cloned()));
+    let keys: Vec<String> = descriptors
+        .iter()
+        .map(|d| format!("{}@{}", d.name, d.version))
+        .collect();
+    let busy = instances::loads_in_progress();
+    let next = preload_candidates(
+        keys.iter().map(String::as_str),
+        &on_screen,
+        &prepared,
+        busy,
+        1,
+    );
+    if busy > 0 {
+        // Try again at the next idle moment, after the load the user waits for.
+        schedule(runtime, rounds_left - 1);
+        return;
+    }
+    let Some(key) = next.first() else {
+        return;
+    };
+    let Some(d) = descriptors
+        .iter()
+        .find(|d| format!("{}@{}", d.name, d.version) == *key)
+    else {
+        return;
+    };
+    let timeout = runtime.config.get_untracked().load();
+    match loader::prepare(d, timeout).await {
+        Ok(_) => runtime.preloaded.update(|p| p.push(key.clone())),
+        Err(e) => {
+            leptos::logging::warn!("preloading {key} failed: {e}");
+            SKIP.with(|s| s.borrow_mut().insert(key.clone()));
+        }
+    }
+    schedule(runtime, rounds_left - 1);
+}

@@ -1,0 +1,86 @@
+//! Reactive runtime state the shell shows: the validated manifest, the user context for slot
+//! filters, and one record per app instance for the inspector.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use mfe_manifest::ValidatedManifest;
+
+use crate::runtime::config::RuntimeConfig;
+use crate::runtime::status::Status;
+
+/// What the inspector shows about one app in one mount point.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstanceRecord {
+    pub slot: String,
+    pub app: String,
+    pub status: Option<Status>,
+    pub version: String,
+    pub source: String,
+    pub bytes: Option<u64>,
+    pub fetch_ms: Option<f64>,
+    pub compile_ms: Option<f64>,
+    pub init_ms: Option<f64>,
+    pub mount_ms: Option<f64>,
+    pub last_error: Option<String>,
+    /// The rollback notice while an earlier version is shown instead of the current one.
+    pub rolled_back: Option<String>,
+}
+
+/// `navigator.storage`: whether storage is persistent, and how much is used.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StorageInfo {
+    /// `None` until `persist()` answered (or when the browser lacks it).
+    pub persisted: Option<bool>,
+    pub usage: Option<f64>,
+    pub quota: Option<f64>,
+}
+
+#[derive(Clone, Copy)]
+pub struct RuntimeState {
+    /// The manifest in use: fetched and validated, or the last known good one.
+    pub validated: RwSignal<Option<ValidatedManifest>>,
+    /// Set when the manifest in use is not the one just fetched, saying why.
+    pub manifest_notice: RwSignal<Option<String>>,
+    pub config: RwSignal<RuntimeConfig>,
+    /// Roles of the signed-in user, for slot filters (none by default).
+    pub roles: RwSignal<Vec<String>>,
+    pub records: RwSignal<BTreeMap<String, InstanceRecord>>,
+    /// App versions fetched and compiled ahead of time (`name@version`).
+    pub preloaded: RwSignal<Vec<String>>,
+    pub storage: RwSignal<StorageInfo>,
+}
+
+impl Default for RuntimeState {
+    fn default() -> Self {
+        Self {
+            validated: RwSignal::new(None),
+            manifest_notice: RwSignal::new(None),
+            config: RwSignal::new(RuntimeConfig::default()),
+            roles: RwSignal::new(Vec::new()),
+            records: RwSignal::new(BTreeMap::new()),
+            preloaded: RwSignal::new(Vec::new()),
+            storage: RwSignal::new(StorageInfo::default()),
+        }
+    }
+}
+
+impl RuntimeState {
+    /// Updates the record of `slot`/`app`, creating it on first use.
+    pub fn record(&self, slot: &str, app: &str, edit: impl FnOnce(&mut InstanceRecord)) {
+        self.records.update(|records| {
+            let record = records
+                .entry(format!("{slot}/{app}"))
+                .or_insert_with(|| InstanceRecord {
+                    slot: slot.to_string(),
+                    app: app.to_string(),
+                    ..InstanceRecord::default()
+                });
+            edit(record);
+        });
+    }
+}
+
+pub fn use_runtime() -> RuntimeState {
+    expect_context::<RuntimeState>()
+}
