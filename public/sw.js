@@ -1,0 +1,170 @@
+// Service worker of the shell: offline boot and app caching (DESIGN §4).
+//
+// - The shell's own files (hashed by the build) are precached at install; the list below is
+//   written by scripts/build-sw.mjs after every trunk build, so a new shell build is a new
+//   worker, which installs in the background and waits until the user chooses "Update".
+// - Micro-app assets live under immutable /apps/<name>/<version>/ URLs: cache-first, kept
+//   across shell updates, verified against their integrity before being served from cache
+//   (a corrupted entry is dropped and fetched again, never handed to the page).
+// - manifest.json and regions.json: network first, the last good copy when offline.
+// - Navigations fall back to the cached index.html.
+
+const PRECACHE = /* precache-list */ [] /* end */;
+const BUILD = /* build-id */ 'dev' /* end */;
+
+const SHELL_CACHE = `shell-${BUILD}`;
+const APPS_CACHE = 'apps-v1';
+const DATA_CACHE = 'data-v1';
+const NETWORK_FIRST = new Set(['/manifest.json', '/regions.json']);
+const NETWORK_TIMEOUT_MS = 4000;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(SHELL_CACHE);
+      for (const { url, integrity } of PRECACHE) {
+        const response = await fetch(url, { integrity, cache: 'reload' });
+        if (!response.ok) throw new Error(`precache ${url}: HTTP ${response.status}`);
+        await cache.put(url, response);
+      }
+    })(),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith('shell-') && name !== SHELL_CACHE) await caches.delete(name);
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+/** `sha384-…` of a body, as Subresource Integrity writes it. */
+async function sri(buffer, algorithm) {
+  const names = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
+  const digest = await crypto.subtle.digest(names[algorithm], buffer);
+  let binary = '';
+  for (const byte of new Uint8Array(digest)) binary += String.fromCharCode(byte);
+  return `${algorithm}-${btoa(binary)}`;
+}
+
+async function matchesIntegrity(response, integrity) {
+  if (!integrity) return true;
+  const [algorithm] = integrity.split('-', 1);
+  const body = await response.clone().arrayBuffer();
+  return (await sri(body, algorithm)) === integrity;
+}
+
+/** Fetches `url` with its integrity and keeps it in the apps cache. */
+async function cacheApp(cache, url, integrity) {
+  const response = await fetch(url, { integrity, cache: 'no-cache' });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  await cache.put(url, response.clone());
+  return response;
+}
+
+async function appAsset(request) {
+  const cache = await caches.open(APPS_CACHE);
+  const url = new URL(request.url).pathname;
+  const cached = await cache.match(url);
+  if (cached) {
+    if (await matchesIntegrity(cached, request.integrity)) return cached;
+    await cache.delete(url);
+  }
+  const response = await fetch(request);
+  if (response.ok) await cache.put(url, response.clone());
+  return response;
+}
+
+async function networkFirst(request) {
+  const cache = await caches.open(DATA_CACHE);
+  const path = new URL(request.url).pathname;
+  try {
+    const response = await Promise.race([
+      fetch(request),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), NETWORK_TIMEOUT_MS)),
+    ]);
+    if (response.ok) await cache.put(path, response.clone());
+    return response;
+  } catch (error) {
+    const cached = await cache.match(path);
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+async function shellFile(request) {
+  const cache = await caches.open(SHELL_CACHE);
+  const path = new URL(request.url).pathname;
+  return (await cache.match(path)) ?? fetch(request);
+}
+
+async function navigation(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const cache = await caches.open(SHELL_CACHE);
+    const page = (await cache.match('/index.html')) ?? (await cache.match('/'));
+    if (page) return page;
+    throw error;
+  }
+}
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    event.respondWith(navigation(request));
+  } else if (url.pathname.startsWith('/apps/')) {
+    event.respondWith(appAsset(request));
+  } else if (NETWORK_FIRST.has(url.pathname)) {
+    event.respondWith(networkFirst(request));
+  } else if (PRECACHE.some((entry) => entry.url === url.pathname)) {
+    event.respondWith(shellFile(request));
+  }
+});
+
+/** Caches every listed app asset that is not cached yet; answers with what the cache holds. */
+async function cacheApps(assets) {
+  const cache = await caches.open(APPS_CACHE);
+  const failed = [];
+  for (const { url, integrity } of assets) {
+    const cached = await cache.match(url);
+    if (cached && (await matchesIntegrity(cached, integrity))) continue;
+    try {
+      await cacheApp(cache, url, integrity);
+    } catch (error) {
+      failed.push(`${url}: ${error.message ?? error}`);
+    }
+  }
+  let bytes = 0;
+  let entries = 0;
+  for (const name of [SHELL_CACHE, APPS_CACHE, DATA_CACHE]) {
+    const c = await caches.open(name);
+    for (const key of await c.keys()) {
+      const response = await c.match(key);
+      bytes += (await response.arrayBuffer()).byteLength;
+      entries += 1;
+    }
+  }
+  return { entries, bytes, failed, build: BUILD };
+}
+
+self.addEventListener('message', (event) => {
+  const message = event.data ?? {};
+  if (message.type === 'SKIP_WAITING') {
+    self.skipWaiting();
+  } else if (message.type === 'CACHE_APPS' && Array.isArray(message.assets)) {
+    const reply = event.ports[0];
+    event.waitUntil(
+      cacheApps(message.assets).then(
+        (result) => reply?.postMessage(result),
+        (error) => reply?.postMessage({ error: String(error) }),
+      ),
+    );
+  }
+});

@@ -1,0 +1,40 @@
+// Trunk post-build hook: writes the service worker into the build output with the list of
+// the shell's files (and their integrity) it must precache, and a build id derived from them,
+// so every shell build that changes a file is a new worker.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+
+const staging = process.env.TRUNK_STAGING_DIR;
+const source = process.env.TRUNK_SOURCE_DIR ?? process.cwd();
+if (!staging) throw new Error('TRUNK_STAGING_DIR is not set: run this from trunk');
+
+function files(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : [path];
+  });
+}
+
+const entries = files(staging)
+  .filter((path) => !path.endsWith(`${sep}sw.js`))
+  .map((path) => {
+    const bytes = readFileSync(path);
+    const url = `/${relative(staging, path).split(sep).join('/')}`;
+    const integrity = `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
+    return { url, integrity };
+  })
+  .sort((a, b) => a.url.localeCompare(b.url));
+const index = entries.find((e) => e.url === '/index.html');
+if (!index) throw new Error('no index.html in the build output');
+// The start page is served under "/" too.
+entries.push({ url: '/', integrity: index.integrity });
+
+const build = createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
+const template = readFileSync(join(source, 'public', 'sw.js'), 'utf8');
+const worker = template
+  .replace(/\/\* precache-list \*\/ \[\] \/\* end \*\//, `/* precache-list */ ${JSON.stringify(entries)} /* end */`)
+  .replace(/\/\* build-id \*\/ 'dev' \/\* end \*\//, `/* build-id */ '${build}' /* end */`);
+if (worker === template) throw new Error('public/sw.js has no precache placeholders');
+writeFileSync(join(staging, 'sw.js'), worker);
+console.log(`sw.js: ${entries.length} files to precache, build ${build}`);

@@ -1,0 +1,162 @@
+//! Offline boot, page side: registers the service worker (`public/sw.js`), hands it every app
+//! asset the manifest lists so the whole workspace opens without a network, and offers a new
+//! shell build as an "Update" the user applies when it suits them (no surprise reloads).
+
+use leptos::prelude::*;
+use mfe_contract::Manifest;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::state::{ManifestState, ShellState};
+
+#[wasm_bindgen(inline_js = r#"
+let applying = false;
+export function register_worker(url, on_update) {
+  if (!('serviceWorker' in navigator)) return Promise.resolve(false);
+  return navigator.serviceWorker.register(url).then((reg) => {
+    const check = () => { if (reg.waiting && navigator.serviceWorker.controller) on_update(); };
+    check();
+    reg.addEventListener('updatefound', () => {
+      const worker = reg.installing;
+      if (worker) worker.addEventListener('statechange', () => { if (worker.state === 'installed') check(); });
+    });
+    navigator.serviceWorker.addEventListener('controllerchange', () => {
+      if (applying) location.reload();
+    });
+    return true;
+  });
+}
+export function check_for_update() {
+  if (!('serviceWorker' in navigator)) return Promise.resolve();
+  return navigator.serviceWorker.getRegistration().then((reg) => reg && reg.update()).catch(() => {});
+}
+export function apply_update() {
+  return navigator.serviceWorker.getRegistration().then((reg) => {
+    if (!reg || !reg.waiting) return false;
+    applying = true;
+    reg.waiting.postMessage({ type: 'SKIP_WAITING' });
+    return true;
+  });
+}
+export function cache_assets(assets) {
+  if (!('serviceWorker' in navigator)) return Promise.resolve(null);
+  return navigator.serviceWorker.ready.then((reg) => new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (event) => resolve(event.data);
+    reg.active.postMessage({ type: 'CACHE_APPS', assets }, [channel.port2]);
+  }));
+}
+"#)]
+extern "C" {
+    fn register_worker(url: &str, on_update: &js_sys::Function) -> js_sys::Promise;
+    fn check_for_update() -> js_sys::Promise;
+    fn apply_update() -> js_sys::Promise;
+    fn cache_assets(assets: JsValue) -> js_sys::Promise;
+}
+
+/// What the offline layer reports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OfflineStatus {
+    /// The browser runs service workers and ours is registered.
+    pub registered: bool,
+    /// Every app asset of the current manifest is cached: the workspace opens offline.
+    pub ready: bool,
+    /// A new shell build is installed and waits for "Update".
+    pub update_waiting: bool,
+    pub cached_entries: u64,
+    pub cached_bytes: u64,
+    /// Assets that could not be cached, with the reason.
+    pub failed: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+struct Asset {
+    url: String,
+    integrity: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct CacheReport {
+    #[serde(default)]
+    entries: u64,
+    #[serde(default)]
+    bytes: u64,
+    #[serde(default)]
+    failed: Vec<String>,
+}
+
+/// Every asset of every version the shell may run (current and rollback targets).
+fn assets(manifest: &Manifest) -> Vec<Asset> {
+    let mut list = Vec::new();
+    for versions in manifest.apps.values() {
+        for app in std::iter::once(&versions.current).chain(&versions.previous) {
+            list.push(Asset {
+                url: app.entry.clone(),
+                integrity: app.integrity.entry.clone(),
+            });
+            if let (Some(url), Some(integrity)) = (&app.wasm, &app.integrity.wasm) {
+                list.push(Asset {
+                    url: url.clone(),
+                    integrity: integrity.clone(),
+                });
+            }
+        }
+    }
+    list
+}
+
+/// Registers the worker and keeps the app cache in step with the manifest.
+pub fn start(state: ShellState) {
+    let on_update = Closure::<dyn Fn()>::new(move || {
+        state.offline.update(|o| o.update_waiting = true);
+        state.announcement.set(
+            "A new version of the workspace is ready. Choose Update when it suits you.".into(),
+        );
+    });
+    let registering = register_worker("/sw.js", on_update.as_ref().unchecked_ref());
+    // Lives as long as the page.
+    on_update.forget();
+    leptos::task::spawn_local(async move {
+        match JsFuture::from(registering).await {
+            Ok(value) => state
+                .offline
+                .update(|o| o.registered = value.as_bool() == Some(true)),
+            Err(e) => leptos::logging::warn!("service worker not registered: {e:?}"),
+        }
+    });
+    Effect::new(move |_| {
+        let ManifestState::Ready(manifest) = state.manifest.get() else {
+            return;
+        };
+        let list = assets(&manifest);
+        leptos::task::spawn_local(async move {
+            let Ok(value) = serde_wasm_bindgen::to_value(&list) else {
+                return;
+            };
+            let report = JsFuture::from(cache_assets(value))
+                .await
+                .ok()
+                .filter(|v| !v.is_null())
+                .and_then(|v| serde_wasm_bindgen::from_value::<CacheReport>(v).ok());
+            if let Some(report) = report {
+                state.offline.update(|o| {
+                    o.ready = report.failed.is_empty();
+                    o.cached_entries = report.entries;
+                    o.cached_bytes = report.bytes;
+                    o.failed = report.failed;
+                });
+            }
+        });
+    });
+}
+
+/// Asks the browser to look for a newer shell build (a navigation is a good moment).
+pub fn check_now() {
+    let _ = check_for_update();
+}
+
+/// Activates the waiting shell build; the page reloads into it. The outbox lives in
+/// IndexedDB, so pending commands survive and are sent by the new version.
+pub fn update_now() {
+    let _ = apply_update();
+}
