@@ -1,9 +1,11 @@
-//! Per-region circuit breaker over real requests (probes do not touch it).
+//! Per-region circuit breaker over real requests (probes only ever end an open period early,
+//! when they see the region recover from being down).
 //!
 //! Closed: requests flow; it opens after N consecutive failures or when at least half of the
-//! recent window failed. Open: nothing flows until the cool-down ends. Half-open: exactly one
-//! trial request; its success closes the breaker and resets the cool-down, its failure reopens
-//! it with the cool-down doubled (capped).
+//! recent window failed. Open: nothing flows until the cool-down ends, or until probes see the
+//! region come back from down (then it goes half-open at once: the outage the cool-down was
+//! waiting out is over). Half-open: exactly one trial request; its success closes the breaker
+//! and resets the cool-down, its failure reopens it with the cool-down doubled (capped).
 //!
 //! Every state change bumps an epoch stamped on each [`Permit`]. An outcome whose permit is
 //! from an older epoch is ignored, so a slow request that started before the breaker opened
@@ -239,6 +241,21 @@ impl Breaker {
         })
     }
 
+    /// Probes confirmed that the region came back from being down: an open breaker lets its
+    /// trial through now instead of at the end of the cool-down (as Envoy un-ejects a host on
+    /// a passing active health check). The cool-down is kept, so a failed trial still doubles
+    /// it; a breaker opened by request failures while probes stayed fine never sees this.
+    pub fn on_recovered(&mut self) -> Option<BreakerChange> {
+        match self.phase {
+            Phase::Open { .. } => {
+                self.phase = Phase::HalfOpen { trial_since: None };
+                self.epoch += 1;
+                Some(BreakerChange::HalfOpened)
+            }
+            _ => None,
+        }
+    }
+
     fn reopen(&mut self, now: i64, cfg: &Config, cause: BreakerCause) -> BreakerChange {
         self.cool_down_ms = self
             .cool_down_ms
@@ -312,6 +329,28 @@ mod tests {
             cause,
             cool_down_ms,
         })
+    }
+
+    #[test]
+    fn a_confirmed_recovery_half_opens_an_open_breaker_and_keeps_the_cool_down() {
+        let c = cfg();
+        let mut b = Breaker::new(&c);
+        for t in 0..5 {
+            hit(&mut b, t, Verdict::Failure);
+        }
+        assert_eq!(b.state(10), BreakerState::Open);
+        assert_eq!(b.on_recovered(), Some(BreakerChange::HalfOpened));
+        assert_eq!(b.state(10), BreakerState::HalfOpen);
+        let trial = b.try_acquire(10).expect("the trial goes now");
+        assert!(trial.is_trial());
+        assert_eq!(b.on_recovered(), None, "only an open breaker moves");
+        assert_eq!(
+            b.record(trial, Verdict::Failure, 20, &c),
+            opened(BreakerCause::TrialFailed, 60_000),
+            "a failed trial doubles the cool-down as before"
+        );
+        let mut closed = Breaker::new(&c);
+        assert_eq!(closed.on_recovered(), None);
     }
 
     #[test]

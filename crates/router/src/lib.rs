@@ -5,10 +5,11 @@
 //!
 //! What it keeps per region: an EWMA of `/health` RTT, health with hysteresis (down after 3
 //! failed probes or at once on a refused request, up after 2 successes), a circuit breaker over
-//! real requests (closed / open / half-open with one trial, cool-down doubling), and a small
-//! window of request RTTs for the hedge delay. One region is current; traffic moves away
-//! from it at once when it fails, and towards a faster one only when that one is clearly
-//! faster for two probe rounds in a row, so jitter cannot make traffic flap.
+//! real requests (closed / open / half-open with one trial, cool-down doubling, half-open at
+//! once when probes see the region come back from down), and a small window of request RTTs
+//! for the hedge delay. One region is current; traffic moves away from it at once when it
+//! fails, and towards a faster one only when that one is clearly faster for two probe rounds
+//! in a row, so jitter cannot make traffic flap.
 //!
 //! How an adapter drives it (`now` in ms from any monotonic-enough clock):
 //!

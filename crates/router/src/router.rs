@@ -111,9 +111,17 @@ impl Router {
                     r.last_probe_rtt_ms = Some(rtt_ms.max(0.0));
                 }
                 r.suspect_unreachable_at = None;
+                let was_down = r.health.health() == Health::Down;
                 let change = r.health.on_probe_success(degraded, cfg);
+                // Back from down: the breaker's cool-down was about the outage, which the
+                // probes just saw end; waiting it out (up to 5 min) would keep a healthy
+                // region, perhaps every region, from carrying traffic.
+                let recovered = (was_down && r.health.health().is_usable())
+                    .then(|| r.breaker.on_recovered())
+                    .flatten();
                 r.next_probe_at = now.saturating_add(r.probe_interval(cfg));
                 self.push_health(i, change);
+                self.push_breaker(i, recovered);
                 self.reconcile(now);
                 self.count_round(i, now);
             }

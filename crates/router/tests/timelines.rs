@@ -484,6 +484,52 @@ fn a_failed_trial_reopens_with_a_doubled_cool_down() {
     );
 }
 
+/// Regression (found by the deterministic simulation): after every region had been down for
+/// minutes, probes saw them all back up, yet nothing was delivered for up to five more
+/// minutes because each breaker waited out its doubled cool-down.
+#[test]
+fn a_region_that_probes_bring_back_up_gets_its_trial_without_waiting_out_the_cool_down() {
+    let mut r = started(&["a", "b"], &[20.0, 80.0]);
+    for i in 0..5 {
+        request(&mut r, "a", 1_000 + i, 1, RequestOutcome::Refused);
+    }
+    assert_eq!(region_health(&r, "a", 1_010), Health::Down);
+    assert!(
+        r.start_request("a", 1_010).is_none(),
+        "breaker open until 31 s"
+    );
+    r.on_probe("a", 6_000, ok(20.0));
+    let events = r.on_probe("a", 11_000, ok(20.0));
+    assert_eq!(
+        events,
+        [
+            RouterEvent::RegionUp { region: "a".into() },
+            RouterEvent::BreakerHalfOpen { region: "a".into() }
+        ]
+    );
+    let trial = r.start_request("a", 11_001).expect("the trial goes now");
+    assert!(trial.is_trial());
+    let events = r.on_request_done(trial, 11_021, RequestOutcome::Status(201));
+    assert!(events.contains(&RouterEvent::BreakerClosed { region: "a".into() }));
+}
+
+#[test]
+fn a_breaker_opened_while_probes_stayed_fine_waits_out_its_cool_down() {
+    let mut r = started(&["a", "b"], &[20.0, 80.0]);
+    for i in 0..5 {
+        request(&mut r, "a", 1_000 + i, 2, RequestOutcome::Status(503));
+    }
+    assert!(r.on_probe("a", 6_000, ok(20.0)).is_empty());
+    assert!(
+        r.start_request("a", 6_001).is_none(),
+        "still open: requests fail there"
+    );
+    assert_eq!(
+        r.snapshot(6_001).regions[0].breaker.state,
+        BreakerState::Open
+    );
+}
+
 #[test]
 fn a_cancelled_trial_frees_the_slot() {
     let mut r = started(&["a", "b"], &[20.0, 80.0]);
