@@ -12,3 +12,12 @@ pub fn monotonic_ms() -> f64 {
         .map(|p| p.now())
         .unwrap_or_else(js_sys::Date::now)
 }
+
+/// Epoch-based time that never steps back (page start + monotonic time), for logic that must
+/// not freeze when the wall clock is corrected backwards (probe schedules, cool-downs).
+pub fn steady_ms() -> i64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| (p.time_origin() + p.now()) as i64)
+        .unwrap_or_else(now_ms)
+}

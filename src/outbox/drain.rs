@@ -21,8 +21,13 @@ const LOCK_RETRY_MS: u32 = 1_000;
 /// Longest sleep between sessions while something waits (the core may say "much later").
 const MAX_SLEEP_MS: i64 = 60_000;
 
-/// Asks for a drain soon. Calls while a drain runs coalesce into one more pass.
+/// Asks for a drain soon. Calls while a drain runs coalesce into one more pass. Offline it does
+/// nothing: the `online` event asks again, and reading the store for nothing would slow every
+/// offline dispatch down.
 pub fn request_drain(state: ShellState) {
+    if !crate::connectivity::is_online() {
+        return;
+    }
     let start = with(|s| {
         if s.draining {
             s.again = true;
@@ -54,6 +59,28 @@ async fn run(state: ShellState) {
     with(|s| s.draining = false);
 }
 
+/// Reads records other tabs stored since this drainer last looked, and adopts them.
+async fn adopt_new(state: ShellState) -> Result<(), store::StoreError> {
+    if with(|s| s.dirty).unwrap_or(false) {
+        // Statuses may have changed too (retry, discard in another tab): read everything.
+        return reload(state, true).await;
+    }
+    let fresh =
+        store::load_unknown(|id| with(|s| s.outbox.get(id).is_some()).unwrap_or(true)).await?;
+    if !fresh.is_empty() {
+        let now = now_ms();
+        let changes: Vec<Change> = with(|s| {
+            fresh
+                .into_iter()
+                .flat_map(|entry| s.outbox.adopt(entry, now))
+                .collect()
+        })
+        .unwrap_or_default();
+        store::apply(&changes).await?;
+    }
+    Ok(())
+}
+
 fn schedule(state: ShellState, at_ms: i64) {
     let delay = (at_ms - now_ms()).clamp(0, MAX_SLEEP_MS) as u32;
     let timer = gloo_timers::callback::Timeout::new(delay, move || request_drain(state));
@@ -68,11 +95,12 @@ async fn session(state: ShellState) {
         return;
     }
     for _round in 0..MAX_ROUNDS {
-        if with(|s| s.dirty).unwrap_or(false) {
-            if let Err(e) = reload(state, true).await {
-                leptos::logging::warn!("outbox reload failed: {e}");
-                return;
-            }
+        // Another tab may have saved commands its notice has not announced yet: adopt every
+        // record this drainer does not know before deciding what to send, or a stream could
+        // be sent out of order.
+        if let Err(e) = adopt_new(state).await {
+            leptos::logging::warn!("outbox reload failed: {e}");
+            return;
         }
         let online = crate::connectivity::is_online();
         let now = now_ms();
@@ -138,7 +166,13 @@ async fn attempt(state: ShellState, work: Work, region: String, url: String) -> 
         );
     };
     let answer = transport::send(&work, &url).await;
-    routing::finish_request(state, ticket, router_outcome(&answer));
+    // A request that failed because this device went offline says nothing about the region.
+    let outcome = if crate::connectivity::is_online() {
+        router_outcome(&answer)
+    } else {
+        RequestOutcome::Cancelled
+    };
+    routing::finish_request(state, ticket, outcome);
     (region, answer)
 }
 
@@ -192,6 +226,10 @@ async fn deliver(state: ShellState, work: &Work) -> Vec<Change> {
     let mut last: Option<(String, Answer)> = None;
     let mut tried = Vec::new();
     for region in routing::candidates() {
+        // Offline: no other region will do better; the outbox waits for `online`.
+        if !crate::connectivity::is_online() && last.is_some() {
+            break;
+        }
         if tried.contains(&region) {
             continue;
         }

@@ -97,6 +97,7 @@ pub async fn start(state: ShellState) {
             request_drain(state);
         }
     });
+    watch_visibility(state);
     crate::connectivity::watch(state, move |online| {
         with(|s| s.outbox.set_online(online));
         if online {
@@ -104,6 +105,24 @@ pub async fn start(state: ShellState) {
         }
     });
     request_drain(state);
+}
+
+/// A tab coming back to the foreground drains at once (timers of hidden tabs are throttled).
+fn watch_visibility(state: ShellState) {
+    use wasm_bindgen::prelude::*;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let probe = document.clone();
+    let listener = Closure::<dyn Fn()>::new(move || {
+        if probe.visibility_state() == web_sys::VisibilityState::Visible {
+            request_drain(state);
+        }
+    });
+    let _ = document
+        .add_event_listener_with_callback("visibilitychange", listener.as_ref().unchecked_ref());
+    // Lives as long as the page.
+    listener.forget();
 }
 
 /// Saves a command durably and schedules its delivery. Resolves with the command id once the

@@ -270,3 +270,40 @@ pub async fn load() -> Result<Loaded, StoreError> {
         .map_err(|e| fail("cannot read the outbox", e))?;
     Ok(loaded)
 }
+
+/// Reads the records whose id `known` does not recognise (commands another tab saved), without
+/// decoding the rest. Undecodable ones are left for [`load`] to quarantine.
+pub async fn load_unknown(known: impl Fn(&str) -> bool) -> Result<Vec<Entry>, StoreError> {
+    let db = open().await?;
+    let tx = db
+        .transaction(OUTBOX)
+        .build()
+        .map_err(|e| fail("cannot read the outbox", e))?;
+    let store = tx.object_store(OUTBOX).map_err(|e| fail("outbox", e))?;
+    let keys = store
+        .get_all_keys::<JsValue>()
+        .primitive()
+        .map_err(|e| fail("cannot read the outbox", e))?
+        .await
+        .map_err(|e| fail("cannot read the outbox", e))?;
+    let unknown: Vec<String> = keys
+        .flatten()
+        .filter_map(|k| k.as_string())
+        .filter(|k| !known(k))
+        .collect();
+    let mut entries = Vec::new();
+    for key in unknown {
+        let value: Option<JsValue> = store
+            .get(key.clone())
+            .primitive()
+            .map_err(|e| fail("cannot read a record", e))?
+            .await
+            .map_err(|e| fail("cannot read a record", e))?;
+        let decoded = value
+            .and_then(|v| serde_wasm_bindgen::from_value::<serde_json::Value>(v).ok())
+            .and_then(|json| decode_record(&json).ok())
+            .filter(|entry| entry.id() == key);
+        entries.extend(decoded);
+    }
+    Ok(entries)
+}

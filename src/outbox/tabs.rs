@@ -9,9 +9,30 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 #[wasm_bindgen(inline_js = r#"
+const LEASE_MS = 10000;
+const me = Math.random().toString(36).slice(2);
+function readLease(key) {
+  try { return JSON.parse(localStorage.getItem(key) || 'null'); } catch (_) { return null; }
+}
+// Without Web Locks: a lease in localStorage (owner + expiry), renewed while the task runs and
+// released after it; an abandoned lease (closed tab) expires by itself.
+function withLease(name, task) {
+  const key = `mfe.lease.${name}`;
+  const held = readLease(key);
+  if (held && held.owner !== me && held.until > Date.now()) return task(false);
+  localStorage.setItem(key, JSON.stringify({ owner: me, until: Date.now() + LEASE_MS }));
+  if (readLease(key)?.owner !== me) return task(false);
+  const renew = setInterval(() => {
+    localStorage.setItem(key, JSON.stringify({ owner: me, until: Date.now() + LEASE_MS }));
+  }, LEASE_MS / 3);
+  return Promise.resolve(task(true)).finally(() => {
+    clearInterval(renew);
+    if (readLease(key)?.owner === me) localStorage.removeItem(key);
+  });
+}
 export function run_exclusive(name, task) {
   const locks = globalThis.navigator && globalThis.navigator.locks;
-  if (!locks || typeof locks.request !== 'function') return task(true);
+  if (!locks || typeof locks.request !== 'function') return withLease(name, task);
   return locks.request(name, { ifAvailable: true }, (lock) => task(lock !== null));
 }
 "#)]
@@ -24,7 +45,8 @@ pub const DRAIN_LOCK: &str = "mfe-outbox-drain";
 const CHANNEL: &str = "mfe-outbox";
 
 /// Runs `task` while holding the named Web Lock, if nobody else holds it. Returns whether it
-/// ran. Without the Web Locks API (old browsers) it just runs: one tab is then the common case.
+/// ran. Without the Web Locks API it takes a lease in localStorage instead (renewed while the
+/// task runs, expiring by itself if the tab dies).
 pub async fn exclusive<F>(name: &str, task: impl FnOnce() -> F + 'static) -> bool
 where
     F: Future<Output = ()> + 'static,

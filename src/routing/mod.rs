@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use mfe_contract::RegionInfo;
 use mfe_router::{Config, RequestOutcome, RequestTicket, Router, RouterEvent};
 
-use crate::clock::now_ms;
+use crate::clock::steady_ms as now_ms;
 use crate::state::ShellState;
 
 /// How often the probe loop looks at what is due; probes themselves follow the core's
@@ -32,6 +32,15 @@ pub fn publish(state: ShellState, events: &[RouterEvent]) {
     let now = now_ms();
     if let Some(snapshot) = with_router(|r| r.snapshot(now)) {
         state.router.set(Some(snapshot));
+    }
+    // A region coming back (or traffic moving to one) is the moment to send what waited.
+    if events.iter().any(|e| {
+        matches!(
+            e,
+            RouterEvent::RegionUp { .. } | RouterEvent::CurrentChanged { to: Some(_), .. }
+        )
+    }) {
+        crate::outbox::request_drain(state);
     }
     for event in events {
         if let RouterEvent::CurrentChanged { to, .. } = event {

@@ -8,7 +8,7 @@ use mfe_router::ProbeResult;
 use web_sys::RequestCache;
 
 use super::{publish, with_router};
-use crate::clock::{monotonic_ms, now_ms};
+use crate::clock::{monotonic_ms, steady_ms as now_ms};
 use crate::fetch::{send_with_timeout, FetchFailure};
 use crate::state::ShellState;
 
