@@ -132,6 +132,17 @@ self.addEventListener('fetch', (event) => {
 async function cacheApps(assets) {
   const cache = await caches.open(APPS_CACHE);
   const failed = [];
+  // The page that registered the worker loaded these before the worker controlled it: keep a
+  // copy now, so the next start works offline.
+  const data = await caches.open(DATA_CACHE);
+  for (const path of NETWORK_FIRST) {
+    try {
+      const response = await fetch(path, { cache: 'no-cache' });
+      if (response.ok) await data.put(path, response);
+    } catch (error) {
+      failed.push(`${path}: ${error.message ?? error}`);
+    }
+  }
   for (const { url, integrity } of assets) {
     const cached = await cache.match(url);
     if (cached && (await matchesIntegrity(cached, integrity))) continue;

@@ -74,6 +74,13 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
         let life = (*effect_life).clone();
         let ctx = (*ctx).clone();
         spawn_local(async move {
+            // A slot replaced in the same render (e.g. a navigation to the same route) is
+            // disposed right after this one is created: let its unmount start first, so this
+            // mount waits for it instead of racing it.
+            gloo_timers::future::sleep(std::time::Duration::ZERO).await;
+            if life.borrow().disposed {
+                return;
+            }
             element.set_inner_html("");
             failure.set(None);
             retry_in.set(None);

@@ -46,24 +46,34 @@ async fn boot(state: ShellState, runtime: RuntimeState) {
     let fallback = runtime
         .validated
         .with_untracked(|m| m.as_ref().map(|m| m.manifest.clone()));
-    let regions = manifest_source::load_regions(fallback.as_ref()).await;
     if manifest.is_ok() {
         preload::start(runtime);
     }
-    match regions {
-        Ok(file) => {
-            if let Some(config) = file.runtime {
-                runtime.config.set(config);
+    // Without a region list nothing can be sent: keep asking (e.g. the first visit was never
+    // cached and the device is offline) until it comes, for at most an hour.
+    for attempt in 0..REGIONS_ATTEMPTS {
+        match manifest_source::load_regions(fallback.as_ref()).await {
+            Ok(file) => {
+                if let Some(config) = file.runtime {
+                    runtime.config.set(config);
+                }
+                routing::start(state, file.regions, file.router.unwrap_or_default());
+                // Anything that waited for a region to be known goes now.
+                outbox::request_drain(state);
+                return;
             }
-            routing::start(state, file.regions, file.router.unwrap_or_default());
-            // Anything that waited for a region to be known goes now.
-            outbox::request_drain(state);
+            Err(e) if attempt == 0 => state.announcement.set(format!(
+                "Regions are not known yet ({e}); changes stay saved on this device."
+            )),
+            Err(_) => {}
         }
-        Err(e) => state
-            .announcement
-            .set(format!("No regions are configured: {e}")),
+        gloo_timers::future::sleep(REGIONS_RETRY).await;
     }
 }
+
+/// How often, and how many times, the region list is asked for again when it is missing.
+const REGIONS_RETRY: std::time::Duration = std::time::Duration::from_secs(3);
+const REGIONS_ATTEMPTS: u32 = 1_200;
 
 /// Roles for slot filters: a small user context kept in localStorage (none by default).
 fn user_roles() -> Vec<String> {
@@ -107,6 +117,9 @@ pub fn Shell() -> impl IntoView {
                     <Routes fallback=|| view! { <AppPage/> }>
                         <Route path=path!("/") view=Home/>
                         <Route path=path!("/inspector") view=Inspector/>
+                        // Apps' routes come from the manifest; a matched route (unlike the
+                        // fallback) is not rebuilt when the same URL is navigated to again.
+                        <Route path=path!("/*any") view=AppPage/>
                     </Routes>
                 </main>
                 <MountPoint name="sidebar" label="Sidebar"/>

@@ -275,6 +275,10 @@ test('chaos: 300 commands from two apps while regions die and recover, offline s
     if (block === 6) await context.setOffline(true);
     if (block === 7) await context.setOffline(false);
     await page.getByTestId(`nav-${app}`).click();
+    const slot = page.getByTestId('app-slot-main');
+    await expect(slot, `block ${block}: ${app} mounted`).toHaveAttribute('data-status', 'mounted', {
+      timeout: 15_000,
+    });
     const input = page.getByTestId(app === 'tasks' ? 'task-title' : 'note-text');
     const button = page.getByTestId(app === 'tasks' ? 'task-add' : 'note-add');
     const items = page.getByTestId(app === 'tasks' ? 'task-item' : 'note-item');

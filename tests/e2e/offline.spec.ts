@@ -29,6 +29,7 @@ test('after one online visit the shell and every app boot with no network at all
 }) => {
   await page.goto('/tasks');
   await expect(page.getByTestId('tasks-app')).toBeVisible();
+  await waitForRegions(page);
   await waitOfflineReady(page);
   const bytes = await page.getByTestId('offline-status').getAttribute('data-cached-bytes');
   console.log(`cached for offline use: ${bytes} bytes`);

@@ -86,3 +86,16 @@ test('a region taken down shows as down within 10 s and the next command goes el
   expect(stored.find((c) => c.id === id)!.region).toBe(next);
   await regions.up(first);
 });
+
+test('navigating to the page already open keeps its app on screen', async ({ page }) => {
+  await page.goto('/notes');
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+  await page.getByTestId('nav-tasks').click();
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  // Past the manifest refresh interval, so the click also re-reads the manifest.
+  await page.waitForTimeout(3_500);
+  await page.getByTestId('nav-tasks').click();
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  await expect(page.getByTestId('task-title')).toBeEditable();
+});
