@@ -130,7 +130,7 @@ export async function build(out) {
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  const out = path.resolve(process.argv[2] || '/work/bench-cdn');
+  const out = path.resolve(process.argv[2] || 'var/bench/cdn');
   build(out).then(
     (o) => console.log(JSON.stringify(o, null, 2)),
     (err) => {

@@ -49,10 +49,10 @@ const args = parseArgs(process.argv.slice(2));
 const quick = Boolean(args.quick);
 const portBase = Number(args['port-base'] ?? 38080);
 const opt = {
-  sim: path.resolve(args.sim || '/work/target-bench/release/region-sim'),
-  dist: path.resolve(args.dist || '/work/bench-dist'),
-  cdn: path.resolve(args.cdn || '/work/bench-cdn'),
-  data: path.resolve(args.data || '/work/bench-regions'),
+  sim: path.resolve(args.sim || 'target/release/region-sim'),
+  dist: path.resolve(args.dist || 'var/bench/dist'),
+  cdn: path.resolve(args.cdn || 'var/bench/cdn'),
+  data: path.resolve(args.data || 'var/bench/regions'),
   n: Number(args.n ?? (quick ? 200 : 1000)),
   drainRuns: Number(args['drain-runs'] ?? (quick ? 1 : 5)),
   mountRuns: Number(args['mount-runs'] ?? (quick ? 3 : 20)),
