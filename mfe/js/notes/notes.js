@@ -80,7 +80,8 @@ export async function mount({ element, host }) {
       items.set(id, item);
       badge(item, host.commandStatus(id) ?? 'pending');
       list.append(item);
-      input.value = '';
+      // Clear only what was saved: the user may already be typing the next note.
+      if (input.value.trim() === text) input.value = '';
       error.textContent = '';
     } catch (e) {
       // Nothing was saved: keep the text so the user loses nothing.

@@ -109,6 +109,7 @@ pub fn TasksView(host: Host) -> impl IntoView {
         let host = submit_host.clone();
         set_saving.set(true);
         spawn_local(async move {
+            let text_for_clear = text.clone();
             let payload = AddTask {
                 title: text.clone(),
             };
@@ -129,7 +130,10 @@ pub fn TasksView(host: Host) -> impl IntoView {
                             detail: None,
                         })
                     });
-                    set_title.set(String::new());
+                    // Clear only what was saved: the user may already be typing the next one.
+                    if title.get_untracked().trim() == text_for_clear {
+                        set_title.set(String::new());
+                    }
                     set_error.set(None);
                 }
                 // Keep what the user typed: nothing was saved.
