@@ -24,6 +24,25 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_NAME: usize = 100;
 /// Largest payload accepted from an app, serialised (the regions refuse more than 64 KiB).
 const MAX_PAYLOAD: usize = 60 * 1024;
+/// Deepest nesting accepted (the regions refuse more than 32 levels; decoding very deep
+/// values recursively could also exhaust the stack when the record is read back).
+const MAX_DEPTH: usize = 32;
+
+/// Nesting depth of a JSON value, measured without recursion and giving up past `limit`.
+fn depth_exceeds(value: &serde_json::Value, limit: usize) -> bool {
+    let mut stack = vec![(value, 1usize)];
+    while let Some((v, depth)) = stack.pop() {
+        if depth > limit {
+            return true;
+        }
+        match v {
+            serde_json::Value::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+            serde_json::Value::Object(map) => stack.extend(map.values().map(|i| (i, depth + 1))),
+            _ => {}
+        }
+    }
+    false
+}
 
 /// A live host object plus the Rust closures behind it; dropping it invalidates the functions
 /// (an app that kept a reference after unmount gets an error, not a dangling call).
@@ -89,6 +108,11 @@ async fn dispatch(
     let stream = check_name("stream", &stream)?;
     let payload: serde_json::Value = serde_wasm_bindgen::from_value(payload)
         .map_err(|e| error(format!("payload is not plain data: {e}")))?;
+    if depth_exceeds(&payload, MAX_DEPTH) {
+        return Err(error(format!(
+            "payload is nested deeper than {MAX_DEPTH} levels"
+        )));
+    }
     let size = serde_json::to_string(&payload)
         .map(|s| s.len())
         .unwrap_or(0);
@@ -297,4 +321,21 @@ fn add_events(object: &js_sys::Object, closures: &mut Vec<Box<dyn std::any::Any>
     );
     set(object, "subscribe", subscribe_fn.as_ref());
     closures.push(Box::new(subscribe_fn));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::depth_exceeds;
+
+    #[test]
+    fn payload_depth_is_measured_without_recursion() {
+        assert!(!depth_exceeds(&serde_json::json!({"a": [1, {"b": 2}]}), 3));
+        assert!(depth_exceeds(&serde_json::json!({"a": [1, {"b": [3]}]}), 3));
+        let mut deep = serde_json::json!(0);
+        for _ in 0..100 {
+            deep = serde_json::json!([deep]);
+        }
+        assert!(depth_exceeds(&deep, 32));
+        assert!(!depth_exceeds(&serde_json::json!("flat"), 1));
+    }
 }
