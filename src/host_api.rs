@@ -30,16 +30,19 @@ const MAX_DEPTH: usize = 32;
 
 /// Nesting depth of a JSON value, measured without recursion and giving up past `limit`.
 fn depth_exceeds(value: &serde_json::Value, limit: usize) -> bool {
-    let mut stack = vec![(value, 1usize)];
-    while let Some((v, depth)) = stack.pop() {
+    // Only arrays and objects open a level, as the regions count it; scalars add none.
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, outer)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &serde_json::Value>> = match v {
+            serde_json::Value::Array(items) => Box::new(items.iter()),
+            serde_json::Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        let depth = outer + 1;
         if depth > limit {
             return true;
         }
-        match v {
-            serde_json::Value::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
-            serde_json::Value::Object(map) => stack.extend(map.values().map(|i| (i, depth + 1))),
-            _ => {}
-        }
+        stack.extend(children.map(|child| (child, depth)));
     }
     false
 }
