@@ -46,6 +46,8 @@ impl Assets {
 /// How to get the files: build (Rust, `--build`) or take them as they are.
 pub(crate) struct Collect<'a> {
     pub build: bool,
+    /// Build with the release profile (what is published) rather than the dev one.
+    pub release: bool,
     pub optimize: bool,
     pub tools: &'a Tools,
 }
@@ -75,7 +77,14 @@ pub(crate) fn collect(
         }
         AppKind::Rust { package } => {
             let (dir, build) = if how.build {
-                let out = builder::build(source, package, how.tools, how.optimize, progress)?;
+                let out = builder::build(
+                    source,
+                    package,
+                    how.tools,
+                    how.release,
+                    how.optimize,
+                    progress,
+                )?;
                 (out.path().to_path_buf(), Some(out))
             } else {
                 (source.dir.join("pkg"), None)

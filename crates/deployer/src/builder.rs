@@ -51,29 +51,28 @@ impl Default for Tools {
 }
 
 /// Builds `package` and returns a temporary folder holding `<name>.js` and `<name>_bg.wasm`.
+/// `release` is what gets published; the dev profile is for `mfe dev`'s quick rebuilds.
 pub(crate) fn build(
     source: &AppSource,
     package: &str,
     tools: &Tools,
+    release: bool,
     optimize: bool,
     progress: Progress<'_>,
 ) -> Result<TempDir> {
     let root = workspace_root(&source.dir)?.unwrap_or_else(|| source.dir.clone());
     let target = target_dir(tools, &root)?;
+    let profile: &[&str] = if release { &["--release"] } else { &[] };
     progress(&format!(
-        "cargo build --release --target wasm32-unknown-unknown -p {package} (in {}; cargo's progress follows)",
+        "cargo build {}--target wasm32-unknown-unknown -p {package} (in {}; cargo's progress follows)",
+        if release { "--release " } else { "" },
         root.display()
     ));
     run(
         Command::new(&tools.cargo)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-unknown-unknown",
-                "-p",
-                package,
-            ])
+            .arg("build")
+            .args(profile)
+            .args(["--target", "wasm32-unknown-unknown", "-p", package])
             .current_dir(&root),
         "cargo build",
         "is cargo installed?",
@@ -81,7 +80,7 @@ pub(crate) fn build(
     )?;
     let wasm = target
         .join("wasm32-unknown-unknown")
-        .join("release")
+        .join(if release { "release" } else { "debug" })
         .join(format!("{}.wasm", package.replace('-', "_")));
     if !wasm.is_file() {
         bail!(

@@ -17,6 +17,7 @@ mod atomic;
 mod builder;
 mod cargo_meta;
 mod cdn;
+pub mod cli;
 mod clock;
 mod edit;
 mod list;
@@ -24,6 +25,7 @@ mod lock;
 mod package_json;
 mod publish;
 mod source;
+mod stage;
 mod version_dir;
 
 pub use atomic::write_atomic;
@@ -34,6 +36,7 @@ pub use edit::{remove, rollback, RemoveOutcome, RollbackOutcome};
 pub use list::{list, AppListing, Listing};
 pub use publish::{publish, PublishOptions, PublishOutcome};
 pub use source::{read_app_source, AppKind, AppSource};
+pub use stage::{stage, StageOptions, Staged, StagedFile};
 
 /// Where progress lines go: each long-running step announces itself before it starts, so a
 /// slow build never looks hung.

@@ -1,14 +1,11 @@
-//! `mfe-deploy`: argument parsing and printing only; the work is in the library.
+//! `mfe-deploy`: the manifest deployer's command line; parsing and printing live in
+//! [`mfe_deploy::cli`] so the team kit's `mfe` command offers the very same commands.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
-use clap::{Parser, Subcommand};
-use mfe_deploy::{
-    list, now_rfc3339, publish, remove, rollback, Cdn, PublishOptions, PublishOutcome,
-};
-use mfe_manifest::DEFAULT_KEEP_PREVIOUS;
+use clap::Parser;
+use mfe_deploy::cli::{self, CdnArg, DeployCmd};
+use mfe_deploy::{Cdn, Tools};
 
 /// Publish, roll back and remove micro apps in a static tree served to the shell.
 ///
@@ -17,136 +14,19 @@ use mfe_manifest::DEFAULT_KEEP_PREVIOUS;
 #[derive(Debug, Parser)]
 #[command(name = "mfe-deploy", version)]
 struct Cli {
-    /// Root of the served tree.
-    #[arg(long, global = true, value_name = "DIR", default_value = "var/cdn")]
-    cdn: PathBuf,
+    #[command(flatten)]
+    cdn: CdnArg,
     #[command(subcommand)]
-    command: Cmd,
-}
-
-#[derive(Debug, Subcommand)]
-enum Cmd {
-    /// Publish a micro app (a Rust crate or a JS package) as a new immutable version and make
-    /// it current.
-    Publish {
-        /// The app's folder: a crate with [package.metadata.mfe], or a package.json with "mfe".
-        app_dir: PathBuf,
-        /// Build a Rust app first (cargo, wasm-bindgen, wasm-opt); otherwise its pkg/ is used.
-        #[arg(long)]
-        build: bool,
-        /// With --build: skip wasm-opt.
-        #[arg(long)]
-        no_opt: bool,
-        /// Publish under this version instead of the declared one.
-        #[arg(long, value_name = "V")]
-        version: Option<String>,
-        /// How many earlier versions to keep as rollback targets.
-        #[arg(long, value_name = "N", default_value_t = DEFAULT_KEEP_PREVIOUS)]
-        keep: usize,
-    },
-    /// Make an earlier version current again (the newest previous one by default). The version
-    /// rolled back from is no longer a rollback target; publish it again to restore it.
-    Rollback {
-        /// The app's name (its key in manifest.json).
-        name: String,
-        /// Roll back to this version (must be listed as a previous version).
-        #[arg(long, value_name = "VERSION")]
-        to: Option<String>,
-    },
-    /// Remove an app from manifest.json. Its files stay on disk (they are immutable, and open
-    /// pages may still load them).
-    Remove {
-        /// The app's name (its key in manifest.json).
-        name: String,
-    },
-    /// List the published apps: current and previous versions, routes, bytes.
-    List {
-        /// Print JSON for machines instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    command: DeployCmd,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    match cli::run(&Cdn::new(cli.cdn.cdn), cli.command, Tools::default()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-fn run(cli: Cli) -> Result<()> {
-    let cdn = Cdn::new(cli.cdn);
-    let mut progress = |line: &str| eprintln!("-> {line}");
-    match cli.command {
-        Cmd::Publish {
-            app_dir,
-            build,
-            no_opt,
-            version,
-            keep,
-        } => {
-            let opts = PublishOptions {
-                build,
-                optimize: !no_opt,
-                version,
-                keep_previous: keep,
-                ..PublishOptions::new(app_dir, cdn)
-            };
-            match publish(&opts, &now_rfc3339(), &mut progress)? {
-                PublishOutcome::Published {
-                    descriptor: d,
-                    replaced,
-                } => {
-                    let was = replaced.map(|v| format!(" (was {v})")).unwrap_or_default();
-                    println!("published {} {}{was}: {}", d.name, d.version, d.entry);
-                }
-                PublishOutcome::Restored { descriptor: d } => println!(
-                    "{} {} was already on disk with these exact files; it is current again",
-                    d.name, d.version
-                ),
-                PublishOutcome::AlreadyPublished { descriptor: d } => {
-                    println!("{} {} already published, nothing to do", d.name, d.version)
-                }
-            }
-        }
-        Cmd::Rollback { name, to } => {
-            let done = rollback(&cdn, &name, to.as_deref(), &now_rfc3339(), &mut progress)?;
-            println!("{}: rolled back {} -> {}", done.name, done.from, done.to);
-            if !done.dropped.is_empty() {
-                println!(
-                    "no longer rollback targets: {} (files kept under {}; publish again to restore)",
-                    done.dropped.join(", "),
-                    cdn.app_dir(&done.name).display()
-                );
-            }
-        }
-        Cmd::Remove { name } => {
-            let done = remove(&cdn, &name, &now_rfc3339(), &mut progress)?;
-            match done.was_disabled {
-                Some(reason) => println!("removed invalid entry {} ({reason})", done.name),
-                None => println!(
-                    "removed {} ({}) from manifest.json",
-                    done.name,
-                    done.versions.join(", ")
-                ),
-            }
-            println!(
-                "its files under {} were left in place: published versions are immutable and open pages may still load them",
-                cdn.app_dir(&done.name).display()
-            );
-        }
-        Cmd::List { json } => {
-            let listing = list(&cdn)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&listing)?);
-            } else {
-                print!("{}", listing.to_table());
-            }
-        }
-    }
-    Ok(())
 }

@@ -77,6 +77,7 @@ pub fn publish(opts: &PublishOptions, now: &str, progress: Progress<'_>) -> Resu
     ));
     let how = Collect {
         build: opts.build,
+        release: true,
         optimize: opts.optimize,
         tools: &opts.tools,
     };
@@ -138,7 +139,7 @@ pub fn publish(opts: &PublishOptions, now: &str, progress: Progress<'_>) -> Resu
 
 /// The version's `mfe.json`: URLs under `/apps/<name>/<version>/`, sha384 SRI of the ES
 /// module and the wasm, and `bytes` = everything published.
-fn describe(source: &AppSource, assets: &Assets) -> AppDescriptor {
+pub(crate) fn describe(source: &AppSource, assets: &Assets) -> AppDescriptor {
     let base = format!("/apps/{}/{}/", source.name, source.version);
     AppDescriptor {
         name: source.name.clone(),
@@ -163,7 +164,7 @@ fn describe(source: &AppSource, assets: &Assets) -> AppDescriptor {
 /// The refusals a team can act on, with the reason first: host API, then budget, then every
 /// other descriptor rule (which also guards the paths written below: the name and version
 /// become folder names).
-fn check(descriptor: &AppDescriptor, host_api_version: u32) -> Result<()> {
+pub(crate) fn check(descriptor: &AppDescriptor, host_api_version: u32) -> Result<()> {
     let refuse = |e: mfe_manifest::FieldError| {
         anyhow!(
             "refusing to publish {} {}: {}",

@@ -42,3 +42,9 @@ pub use mfe_contract::{
     AppDescriptor, AppIntegrity, AppVersions, Manifest, RegionInfo, SlotSpec, HOST_API_VERSION,
     MANIFEST_SCHEMA,
 };
+
+/// Checks a micro-app name (`[a-z][a-z0-9-]*`, at most 40 characters): it becomes a URL segment
+/// and a manifest key, so tools that create apps refuse a bad one before anything is written.
+pub fn check_app_name(value: &str) -> Result<(), String> {
+    rules::app_name(value)
+}
