@@ -143,8 +143,10 @@ test('the current region black-holed without hedging: acknowledged elsewhere aft
   const elapsed = acked!.at - intoHole!.at;
   console.log(`black hole without hedging: acknowledged by ${acked!.region} ${elapsed} ms after the send`);
   expect((await acceptedBy(id))?.region).not.toBe(first);
-  // The send timeout is 8 s; the failover itself must add at most 100 ms.
-  expect(elapsed).toBeGreaterThanOrEqual(8_000);
+  // The send timeout is 8 s; the failover itself must add at most 100 ms. The lower bound only
+  // shows no hedge fired early; the test process sees the request event a few ms late, so it
+  // allows that much.
+  expect(elapsed).toBeGreaterThanOrEqual(8_000 - 50);
   expect(elapsed).toBeLessThan(8_000 + 100);
 });
 
