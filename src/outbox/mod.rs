@@ -162,13 +162,13 @@ pub async fn dispatch(
         let now = now_ms();
         let _ = s.outbox.adopt(entry, now);
     });
-    state.outbox.update(|v| v.storage_error = None);
-    state.announcement.set(if crate::connectivity::is_online() {
-        "Saved on this device".to_string()
-    } else {
-        "Saved on this device; it will be sent when you are back online".to_string()
-    });
-    view::publish(state);
+    // The command is durable: resolve now. Showing it (status bar, panel, the apps' status
+    // callbacks, the announcement) is coalesced into one update per burst of dispatches, so a
+    // long queue does not make each dispatch slower.
+    if state.outbox.with_untracked(|v| v.storage_error.is_some()) {
+        state.outbox.update(|v| v.storage_error = None);
+    }
+    view::publish_soon(state);
     tabs::tell(tabs::Notice::Enqueued);
     request_drain(state);
     Ok(id)

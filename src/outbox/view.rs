@@ -111,6 +111,37 @@ fn notice(entry: &Entry) -> JsValue {
     object.into()
 }
 
+thread_local! {
+    /// The pending coalesced publish, if one is scheduled.
+    static SOON: std::cell::RefCell<Option<gloo_timers::callback::Timeout>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// How long dispatches are gathered before the UI shows them: below what a person notices.
+const COALESCE_MS: u32 = 16;
+
+/// Publishes once within [`COALESCE_MS`], however many commands were saved meanwhile, and
+/// announces the save once for the whole burst.
+pub fn publish_soon(state: ShellState) {
+    SOON.with(|soon| {
+        let mut soon = soon.borrow_mut();
+        if soon.is_none() {
+            *soon = Some(gloo_timers::callback::Timeout::new(
+                COALESCE_MS,
+                move || {
+                    SOON.with(|s| s.borrow_mut().take());
+                    state.announcement.set(if crate::connectivity::is_online() {
+                        "Saved on this device".to_string()
+                    } else {
+                        "Saved on this device; it will be sent when you are back online".to_string()
+                    });
+                    publish(state);
+                },
+            ));
+        }
+    });
+}
+
 /// Publishes the current outbox to the UI and tells apps about their commands' changes.
 pub fn publish(state: ShellState) {
     let Some((view, calls)) = with(|s| {
@@ -122,6 +153,15 @@ pub fn publish(state: ShellState) {
             .collect();
         items.sort_by_key(|i| (i.enqueued_at, i.id.clone()));
         let mut calls = Vec::new();
+        // Forget what was told about commands the outbox no longer holds (delivered and
+        // pruned), so a long session does not accumulate them.
+        if s.subscribers.told.len() > 2 * s.outbox.entries().count() + 64 {
+            let held: std::collections::HashSet<&str> =
+                s.outbox.entries().map(|e| e.id()).collect();
+            s.subscribers
+                .told
+                .retain(|id, _| held.contains(id.as_str()));
+        }
         for entry in s.outbox.entries() {
             if s.subscribers.told.get(entry.id()) != Some(&entry.status) {
                 s.subscribers
