@@ -55,12 +55,20 @@ pub fn router(
         let index = index.clone();
         async move { Ok::<_, Infallible>(spa_fallback(index, request).await) }
     });
+    let manifest_path = cdn_dir.join("manifest.json");
     let files = ServeDir::new(cdn_dir).fallback(ServeDir::new(shell_dir).fallback(spa));
     Router::new()
         .route(
             "/regions.json",
             get(move |headers: HeaderMap| async move {
-                regions_answer(&headers, regions_json.clone(), &etag)
+                etag_answer(&headers, regions_json.clone(), &etag)
+            }),
+        )
+        .route(
+            "/manifest.json",
+            get(move |headers: HeaderMap| {
+                let path = manifest_path.clone();
+                async move { manifest_answer(&headers, &path).await }
             }),
         )
         .merge(csp::reports::routes(reports))
@@ -87,7 +95,27 @@ async fn spa_fallback(index: PathBuf, request: Request) -> Response {
     }
 }
 
-fn regions_answer(headers: &HeaderMap, body: Bytes, etag: &str) -> Response {
+/// The manifest, read on every request, with a validator computed from its bytes: deployers
+/// may rewrite it twice within a second, which a `Last-Modified` date cannot tell apart (a
+/// browser revalidating would get 304 and keep the older manifest).
+async fn manifest_answer(headers: &HeaderMap, path: &std::path::Path) -> Response {
+    match tokio::fs::read(path).await {
+        Ok(bytes) => {
+            let etag = format!("\"{:016x}\"", fnv1a(&bytes));
+            etag_answer(headers, Bytes::from(bytes), &etag)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            (StatusCode::NOT_FOUND, "no manifest published yet").into_response()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the manifest");
+            (StatusCode::INTERNAL_SERVER_ERROR, "manifest unreadable").into_response()
+        }
+    }
+}
+
+/// A JSON answer with a strong `ETag`, or 304 when the client already holds it.
+fn etag_answer(headers: &HeaderMap, body: Bytes, etag: &str) -> Response {
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
