@@ -43,6 +43,6 @@ pub use classify::{classify_status, Class, Outcome};
 pub use config::Config;
 pub use decode::{decode_record, DecodeError};
 pub use entry::{Change, Counts, Entry, EXPIRED};
-pub use outbox::{AppView, Completion, Outbox, OutboxError, Poll, Work};
+pub use outbox::{AppView, Completion, Outbox, OutboxError, Poll, Rescue, Work};
 pub use random::{Fixed, Random, SplitMix64};
 pub use retry_after::parse_retry_after;

@@ -7,6 +7,10 @@
 //! every transition is persisted. After the interleaving, the network heals and the test
 //! drives the outbox to quiescence: everything must end delivered or dead.
 //!
+//! The disk can also be lost under a running page (the database deleted, or site data cleared
+//! while it is open): the adapter then writes back what [`Outbox::rescue`] lists and restarts
+//! the disk's `seq` counter from its floor, and every check above must still hold.
+//!
 //! The simulated adapter times out its own requests after 30 s of elapsed time, as a fetch
 //! with an `AbortSignal` timeout does, and the region applies a request, if at all, before that
 //! timeout reports. (A region that applies a request after the client gave up on it can break
@@ -64,6 +68,8 @@ enum Op {
     },
     Online(bool),
     ResumeAuth,
+    /// The store is deleted under the running page; the adapter writes back what it holds.
+    LoseStore,
 }
 
 fn kind() -> impl Strategy<Value = Kind> {
@@ -96,6 +102,7 @@ fn op() -> impl Strategy<Value = Op> {
         .prop_map(|ms| Op::Jump { ms }),
         1 => any::<bool>().prop_map(Op::Online),
         1 => Just(Op::ResumeAuth),
+        1 => Just(Op::LoseStore),
     ]
 }
 
@@ -331,6 +338,27 @@ impl Sim {
         self.persist(changes);
     }
 
+    /// The database is deleted under the page: the disk (records and `seq` counter) is empty;
+    /// the adapter writes back the outbox's rescue into it. The counter restarts from the
+    /// rescue's floor, as the store's does; the memory and the requests on the wire go on.
+    fn lose_store(&mut self) {
+        let rescue = self.outbox.rescue();
+        self.disk.clear();
+        let written: Vec<Entry> = rescue
+            .missing(|id| self.disk.contains_key(id))
+            .cloned()
+            .collect();
+        assert_eq!(
+            written.len(),
+            rescue.entries.len(),
+            "an empty disk misses all"
+        );
+        for e in written {
+            self.disk.insert(e.command.id.clone(), e);
+        }
+        self.next_seq = rescue.counter_after(0) + 1;
+    }
+
     fn step(&mut self, op: &Op) {
         match op {
             Op::Enqueue { stream } => self.enqueue(*stream),
@@ -358,6 +386,7 @@ impl Sim {
                 self.outbox.set_online(*on);
             }
             Op::ResumeAuth => self.outbox.resume_auth(),
+            Op::LoseStore => self.lose_store(),
         }
         self.check();
     }

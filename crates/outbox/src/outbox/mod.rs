@@ -3,16 +3,19 @@
 //!
 //! Split by concern: `handout` (what to send next), `complete` (what a result means),
 //! `housekeeping` (retention, leases, clock repair, wake-ups), `manual` (user and adapter
-//! actions on single entries), `view` (read-only views for the UI and apps).
+//! actions on single entries), `view` (read-only views for the UI and apps), `rescue` (what to
+//! write back when the store was lost under the adapter).
 
 mod complete;
 mod handout;
 mod housekeeping;
 mod manual;
+mod rescue;
 mod view;
 
 pub use complete::Completion;
 pub use handout::{Poll, Work};
+pub use rescue::Rescue;
 pub use view::AppView;
 
 use crate::budget::RetryBudget;
@@ -50,6 +53,8 @@ pub struct Outbox {
     online: bool,
     auth_paused: bool,
     budget: RetryBudget,
+    /// Highest `seq` ever held; kept across `restore` and pruning (see [`Rescue`]).
+    highest_seq: u64,
 }
 
 /// Why a request to the outbox was refused.
@@ -121,6 +126,7 @@ impl Outbox {
             online: true,
             auth_paused: false,
             budget,
+            highest_seq: 0,
         }
     }
 
@@ -220,6 +226,7 @@ impl Outbox {
 
     /// Add an entry and, if open, put it in its stream's queue.
     fn insert(&mut self, entry: Entry, log: &mut ChangeLog) {
+        self.highest_seq = self.highest_seq.max(entry.command.seq);
         if entry.is_open() {
             self.queues
                 .entry(entry.stream().to_string())
