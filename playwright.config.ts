@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { chromium } from './tests/kit/browser';
 import { STACK } from './tests/e2e/fixtures/stack';
 
 /**
@@ -17,18 +18,7 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: STACK.baseURL,
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    },
+    ...chromium,
     trace: 'retain-on-failure',
   },
   webServer: {
