@@ -2,56 +2,22 @@
 //! bytes, JSON-like token soup, mutated valid documents and deep nesting must give an error
 //! value, never a panic or a hang. What does parse must serialise and parse back to itself.
 //!
-//! `cargo fuzz` needs a nightly toolchain, so these run as property tests. The default run is
-//! short; `FUZZ_CASES=<n>` runs `n` cases per property. Failing inputs are written to
-//! `proptest-regressions/fuzz.txt` and replayed first on every later run.
-
-use std::sync::mpsc;
-use std::time::Duration;
+//! Property tests in place of `cargo fuzz` (see `mfe-fuzz-support`): short by default,
+//! `FUZZ_CASES=<n>` for more; failing inputs land in `proptest-regressions/fuzz.txt`.
 
 use mfe_contract::{BatchRequest, Command, HealthReport};
+use mfe_fuzz_support::{
+    bounded, json_value, mutate, mutation, token_soup, words, Shape, JSON_TOKENS,
+};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError};
+use proptest::test_runner::{Config, TestCaseError};
 use serde_json::{json, Value};
 
 /// Cases per property when `FUZZ_CASES` is not set: a few seconds in a debug build.
 const DEFAULT_CASES: u32 = 1_000;
-/// Longest a single decode may take before the case counts as a hang.
-const DECODE_LIMIT: Duration = Duration::from_secs(10);
 
 fn config() -> Config {
-    let cases = std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
-    Config {
-        cases,
-        max_shrink_time: 60_000,
-        // Relative to the package root, where `cargo test` runs integration tests.
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/fuzz.txt",
-        ))),
-        ..Config::default()
-    }
-}
-
-/// Runs `decode(input)` on its own thread: a panic or an answer later than [`DECODE_LIMIT`]
-/// fails the case (with the input, which proptest then shrinks and records).
-fn bounded<I, O>(input: I, decode: fn(I) -> O) -> Result<O, TestCaseError>
-where
-    I: Send + 'static,
-    O: Send + 'static,
-{
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(decode(input));
-    });
-    rx.recv_timeout(DECODE_LIMIT).map_err(|err| match err {
-        mpsc::RecvTimeoutError::Timeout => {
-            TestCaseError::fail(format!("no answer within {DECODE_LIMIT:?}"))
-        }
-        mpsc::RecvTimeoutError::Disconnected => TestCaseError::fail("the decoder panicked"),
-    })
+    mfe_fuzz_support::config(DEFAULT_CASES, "proptest-regressions/fuzz.txt")
 }
 
 /// Which of the three types parsed.
@@ -121,95 +87,23 @@ fn valid_health() -> Value {
     })
 }
 
-/// Fragments that make the parser go deep into its states far more often than random bytes.
-fn token_soup() -> impl Strategy<Value = Vec<u8>> {
-    let tokens = prop::sample::select(vec![
-        "{",
-        "}",
-        "[",
-        "]",
-        ":",
-        ",",
-        "\"",
+/// JSON tokens plus this format's field names.
+fn soup() -> impl Strategy<Value = Vec<u8>> {
+    let mut tokens = JSON_TOKENS.to_vec();
+    tokens.extend([
         "\"id\"",
         "\"seq\"",
         "\"payload\"",
         "\"commands\"",
         "\"status\"",
         "\"ok\"",
-        "null",
-        "true",
-        "false",
-        "0",
-        "-1",
-        "1e999",
-        "-0",
-        "1.5",
-        "18446744073709551616",
-        "9223372036854775807",
-        "\\u0000",
-        "\\ud800",
-        "\"\\",
-        " ",
-        "\n",
-        "\u{feff}",
-        "é",
-        "\u{10ffff}",
     ]);
-    prop::collection::vec(tokens, 0..64).prop_map(|t| t.concat().into_bytes())
-}
-
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    Delete(usize),
-    Insert(usize, u8),
-    Truncate(usize),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        any::<usize>().prop_map(Mutation::Delete),
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
-        any::<usize>().prop_map(Mutation::Truncate),
-    ]
-}
-
-/// Applies byte-level mutations; positions wrap around the current length.
-fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
-    for m in mutations {
-        let len = bytes.len().max(1);
-        match *m {
-            Mutation::Flip(i, b) if !bytes.is_empty() => bytes[i % len] ^= b,
-            Mutation::Delete(i) if !bytes.is_empty() => {
-                bytes.remove(i % len);
-            }
-            Mutation::Insert(i, b) => bytes.insert(i % (bytes.len() + 1), b),
-            Mutation::Truncate(i) => bytes.truncate(i % len),
-            _ => {}
-        }
-    }
-    bytes
+    token_soup(tokens, 64)
 }
 
 /// Values of every JSON kind, including the numbers decoders get wrong.
 fn any_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        ".{0,12}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 32, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
-            prop::collection::btree_map("[a-z_]{0,10}", inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    json_value(words(vec!["task.add", "tasks", "ok"]), Shape::default())
 }
 
 const COMMAND_FIELDS: [&str; 9] = [
@@ -254,7 +148,7 @@ fn arbitrary_bytes_are_rejected_without_panicking() {
 
 #[test]
 fn json_like_token_soup_is_rejected_without_panicking() {
-    proptest!(config(), |(bytes in token_soup())| {
+    proptest!(config(), |(bytes in soup())| {
         let parsed = bounded(bytes, decode_all)?;
         round_trips(&parsed)?;
     });

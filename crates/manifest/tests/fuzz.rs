@@ -4,62 +4,28 @@
 //! up: every usable app of a parsed manifest validates, and a descriptor that validates can be
 //! published and read back as usable.
 //!
-//! `cargo fuzz` needs a nightly toolchain, so these run as property tests. The default run is
-//! short; `FUZZ_CASES=<n>` runs `n` cases per property. Failing inputs are written to
-//! `proptest-regressions/fuzz.txt` and replayed first on every later run.
+//! Property tests in place of `cargo fuzz` (see `mfe-fuzz-support`): short by default,
+//! `FUZZ_CASES=<n>` for more; failing inputs land in `proptest-regressions/fuzz.txt`.
 
 mod common;
 
-use std::sync::mpsc;
-use std::time::Duration;
-
 use common::{app, T0, T1};
+use mfe_fuzz_support::{
+    bounded, json_value, mutation, token_soup, words, Mutation, Shape, JSON_TOKENS,
+};
 use mfe_manifest::{
     empty_manifest, merge, parse_manifest, sri, to_json, validate_descriptor, AppDescriptor,
     AppIntegrity, FieldError, ManifestError, SlotSpec, SriAlgorithm, ValidatedManifest,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError};
+use proptest::test_runner::{Config, TestCaseError};
 use serde_json::Value;
 
 /// Cases per property when `FUZZ_CASES` is not set: a few seconds in a debug build.
 const DEFAULT_CASES: u32 = 500;
-/// Longest a single call may take before the case counts as a hang.
-const CALL_LIMIT: Duration = Duration::from_secs(10);
 
 fn config() -> Config {
-    let cases = std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
-    Config {
-        cases,
-        max_shrink_time: 60_000,
-        // Relative to the package root, where `cargo test` runs integration tests.
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/fuzz.txt",
-        ))),
-        ..Config::default()
-    }
-}
-
-/// Runs `f(input)` on its own thread: a panic or an answer later than [`CALL_LIMIT`] fails
-/// the case (with the input, which proptest then shrinks and records).
-fn bounded<I, O>(input: I, f: fn(I) -> O) -> Result<O, TestCaseError>
-where
-    I: Send + 'static,
-    O: Send + 'static,
-{
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f(input));
-    });
-    rx.recv_timeout(CALL_LIMIT).map_err(|err| match err {
-        mpsc::RecvTimeoutError::Timeout => {
-            TestCaseError::fail(format!("no answer within {CALL_LIMIT:?}"))
-        }
-        mpsc::RecvTimeoutError::Disconnected => TestCaseError::fail("the call panicked"),
-    })
+    mfe_fuzz_support::config(DEFAULT_CASES, "proptest-regressions/fuzz.txt")
 }
 
 fn parse(text: String) -> Result<ValidatedManifest, ManifestError> {
@@ -98,83 +64,30 @@ fn valid_manifest_text() -> String {
     to_json(&m)
 }
 
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    Delete(usize),
-    Insert(usize, u8),
-    Truncate(usize),
-    /// Balanced `[`…`]` of this depth inserted at a position.
-    Nest(usize, usize),
-    /// This many unbalanced `{"a":` inserted at a position.
-    Open(usize, usize),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        4 => (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        2 => any::<usize>().prop_map(Mutation::Delete),
-        2 => (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
-        1 => any::<usize>().prop_map(Mutation::Truncate),
-        1 => (any::<usize>(), 1usize..5_000).prop_map(|(i, d)| Mutation::Nest(i, d)),
-        1 => (any::<usize>(), 1usize..5_000).prop_map(|(i, d)| Mutation::Open(i, d)),
-    ]
-}
-
-/// Applies byte-level mutations; positions wrap around the current length. The result is
-/// read as lossy UTF-8, the way a fetch body decoded as text would be.
+/// Byte mutations read as lossy UTF-8, the way a fetch body decoded as text would be.
 fn mutate(text: &str, mutations: &[Mutation]) -> String {
-    let mut bytes = text.as_bytes().to_vec();
-    for m in mutations {
-        let len = bytes.len().max(1);
-        let insert = |bytes: &mut Vec<u8>, at: usize, what: &[u8]| {
-            let at = at % (bytes.len() + 1);
-            bytes.splice(at..at, what.iter().copied());
-        };
-        match *m {
-            Mutation::Flip(i, b) if !bytes.is_empty() => bytes[i % len] ^= b,
-            Mutation::Delete(i) if !bytes.is_empty() => {
-                bytes.remove(i % len);
-            }
-            Mutation::Insert(i, b) => insert(&mut bytes, i, &[b]),
-            Mutation::Truncate(i) => bytes.truncate(i % len),
-            Mutation::Nest(i, depth) => {
-                let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-                insert(&mut bytes, i, nested.as_bytes());
-            }
-            Mutation::Open(i, depth) => insert(&mut bytes, i, "{\"a\":".repeat(depth).as_bytes()),
-            _ => {}
-        }
-    }
+    let bytes = mfe_fuzz_support::mutate(text.as_bytes().to_vec(), mutations);
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Values of every JSON kind, for replacing parts of a valid manifest.
 fn any_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        ".{0,12}".prop_map(Value::from),
-        prop::sample::select(vec![
-            "tasks",
-            "1.0.0",
-            "/tasks",
-            "/apps/tasks/1.0.0/tasks.js",
-            "sha384-",
-            "nav",
-        ])
-        .prop_map(Value::from),
-    ];
-    leaf.prop_recursive(3, 24, 5, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
-            prop::collection::btree_map("[a-z_]{0,8}", inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    let plausible = words(vec![
+        "tasks",
+        "1.0.0",
+        "/tasks",
+        "/apps/tasks/1.0.0/tasks.js",
+        "sha384-",
+        "nav",
+    ]);
+    json_value(
+        plausible,
+        Shape {
+            depth: 3,
+            size: 24,
+            branch: 5,
+        },
+    )
 }
 
 /// Every JSON pointer in `value`, parents before children (iterative, so any depth is fine).
@@ -242,13 +155,8 @@ fn arbitrary_text_is_parsed_or_refused() {
 
 #[test]
 fn json_like_token_soup_is_parsed_or_refused() {
-    let tokens = prop::sample::select(vec![
-        "{",
-        "}",
-        "[",
-        "]",
-        ":",
-        ",",
+    let mut tokens = JSON_TOKENS.to_vec();
+    tokens.extend([
         "\"schema\"",
         "\"apps\"",
         "\"generated_at\"",
@@ -257,16 +165,12 @@ fn json_like_token_soup_is_parsed_or_refused() {
         "\"previous\"",
         "\"name\"",
         "\"tasks\"",
-        "1",
         "\"2026-01-01T00:00:00Z\"",
-        "null",
         "\"\\u0000\"",
         "\"\\ud800\"",
-        "-",
-        "1e999",
     ]);
-    proptest!(config(), |(parts in prop::collection::vec(tokens, 0..80))| {
-        check_parse(parts.concat())?;
+    proptest!(config(), |(bytes in token_soup(tokens, 80))| {
+        check_parse(String::from_utf8(bytes).expect("tokens are text"))?;
     });
 }
 

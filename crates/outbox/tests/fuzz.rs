@@ -4,51 +4,25 @@
 //! that decodes must encode and decode back to the same entry, so a quarantine decision never
 //! depends on whether the record was written by this build.
 //!
-//! `cargo fuzz` needs a nightly toolchain, so these run as property tests. The default run is
-//! short; `FUZZ_CASES=<n>` runs `n` cases per property. Failing inputs are written to
-//! `proptest-regressions/fuzz.txt` and replayed first on every later run.
+//! Property tests in place of `cargo fuzz` (see `mfe-fuzz-support`): short by default,
+//! `FUZZ_CASES=<n>` for more; failing inputs land in `proptest-regressions/fuzz.txt`.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
+use mfe_fuzz_support::{bounded, json_value, words, Shape};
 use mfe_outbox::{decode_record, DecodeError, Entry};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError};
+use proptest::test_runner::{Config, TestCaseError};
 use serde_json::{json, Value};
 
 /// Cases per property when `FUZZ_CASES` is not set: a few seconds in a debug build.
 const DEFAULT_CASES: u32 = 1_000;
-/// Longest a single decode may take before the case counts as a hang.
-const DECODE_LIMIT: Duration = Duration::from_secs(10);
 
 fn config() -> Config {
-    let cases = std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
-    Config {
-        cases,
-        max_shrink_time: 60_000,
-        // Relative to the package root, where `cargo test` runs integration tests.
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/fuzz.txt",
-        ))),
-        ..Config::default()
-    }
+    mfe_fuzz_support::config(DEFAULT_CASES, "proptest-regressions/fuzz.txt")
 }
 
-/// Decodes on its own thread: a panic or an answer later than [`DECODE_LIMIT`] fails the case.
+/// Decodes on its own thread: a panic or a hang fails the case.
 fn bounded_decode(record: Value) -> Result<Result<Entry, DecodeError>, TestCaseError> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(decode_record(&record));
-    });
-    rx.recv_timeout(DECODE_LIMIT).map_err(|err| match err {
-        mpsc::RecvTimeoutError::Timeout => {
-            TestCaseError::fail(format!("no answer within {DECODE_LIMIT:?}"))
-        }
-        mpsc::RecvTimeoutError::Disconnected => TestCaseError::fail("decode_record panicked"),
-    })
+    bounded(record, |record| decode_record(&record))
 }
 
 /// The checks every decode answer must pass.
@@ -159,31 +133,15 @@ fn edge_number() -> impl Strategy<Value = Value> {
 }
 
 fn any_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        edge_number(),
-        ".{0,12}".prop_map(Value::from),
-        prop::sample::select(vec![
-            "pending",
-            "inflight",
-            "delivered",
-            "dead",
-            "PENDING",
-            ""
-        ])
-        .prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 32, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
-            prop::collection::btree_map("[a-z_]{0,10}", inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    let statuses = words(vec![
+        "pending",
+        "inflight",
+        "delivered",
+        "dead",
+        "PENDING",
+        "",
+    ]);
+    json_value(prop_oneof![edge_number(), statuses], Shape::default())
 }
 
 #[derive(Debug, Clone)]

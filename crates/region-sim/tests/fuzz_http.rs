@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use common::Harness;
 use mfe_contract::{BatchResponse, CommandAck, ErrorBody};
+use mfe_fuzz_support::{json_value, words, Shape};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError};
+use proptest::test_runner::{Config, TestCaseError};
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{json, Value};
 
@@ -25,19 +26,8 @@ const STATUSES: [u16; 8] = [201, 200, 400, 409, 413, 422, 424, 429];
 const ITEM_STATUSES: [u16; 6] = [201, 400, 409, 413, 422, 424];
 
 fn config() -> Config {
-    let cases = std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
-    Config {
-        cases,
-        // Each case is a real request; a failure shrinks for at most a minute.
-        max_shrink_time: 60_000,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/fuzz_http.txt",
-        ))),
-        ..Config::default()
-    }
+    // Each case is a real request; a failure shrinks for at most a minute.
+    mfe_fuzz_support::config(DEFAULT_CASES, "proptest-regressions/fuzz_http.txt")
 }
 
 /// One generated request.
@@ -72,21 +62,12 @@ fn command(seq: u64, payload: Value) -> Value {
 }
 
 fn any_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        ".{0,12}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 24, 5, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
-            prop::collection::btree_map("[a-z_]{0,8}", inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    let shape = Shape {
+        depth: 4,
+        size: 24,
+        branch: 5,
+    };
+    json_value(words(vec!["task.add", "tasks"]), shape)
 }
 
 /// A command, sometimes with one field removed or replaced by any value.
