@@ -1,19 +1,84 @@
 //! Browser tests of the IndexedDB outbox store (headless Chromium via wasm-bindgen-test):
 //! durability across close/reopen, the v1 → v2 schema upgrade, quarantine of corrupt records,
-//! and concurrent writers.
+//! concurrent writers, and the database being taken away from under the page: an upgrade
+//! blocked by an older tab, a newer version opened elsewhere, and the database deleted.
+//!
+//! The "other tab" is a raw IndexedDB connection made in JavaScript, as a tab running other
+//! code would make it.
 #![cfg(target_arch = "wasm32")]
 
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::future::{select, Either};
 use indexed_db_futures::database::Database;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use mfe_contract::{Command, CommandStatus};
-use mfe_outbox::{Change, Entry};
-use mfe_shell::outbox::store::{self, DB_NAME, OUTBOX};
+use mfe_outbox::{Change, Config, Entry, Outbox};
+use mfe_shell::outbox::store::{self, StoreEvent, DB_NAME, OUTBOX};
 use serde::Serialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(inline_js = r#"
+// An older tab: holds the database open at `version` (creating `outbox` with `records` on the
+// way) and never answers versionchange, so it blocks upgrades and deletions until closed.
+export function hold_old(name, version, records) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(name, version);
+    open.onupgradeneeded = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox');
+      const store = open.transaction.objectStore('outbox');
+      for (const [key, value] of records) store.put(value, key);
+    };
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+    open.onblocked = () => reject(new Error('the old tab itself was blocked'));
+  });
+}
+// A newer tab: opens at `version` and says whether it ever had to wait for us.
+export function open_raw(name, version) {
+  return new Promise((resolve, reject) => {
+    let blocked = false;
+    const open = indexedDB.open(name, version);
+    open.onblocked = () => { blocked = true; };
+    open.onsuccess = () => resolve({ db: open.result, blocked, version: open.result.version });
+    open.onerror = () => reject(open.error);
+  });
+}
+// Devtools or another tab deleting the database; resolves with whether it had to wait.
+export function delete_raw(name) {
+  return new Promise((resolve, reject) => {
+    let blocked = false;
+    const request = indexedDB.deleteDatabase(name);
+    request.onblocked = () => { blocked = true; };
+    request.onsuccess = () => resolve(blocked);
+    request.onerror = () => reject(request.error);
+  });
+}
+export function keys_of(db, store) {
+  return new Promise((resolve, reject) => {
+    const request = db.transaction(store).objectStore(store).getAllKeys();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+export function close_db(db) { db.close(); }
+"#)]
+extern "C" {
+    fn hold_old(name: &str, version: u32, records: &js_sys::Array) -> js_sys::Promise;
+    fn open_raw(name: &str, version: u32) -> js_sys::Promise;
+    fn delete_raw(name: &str) -> js_sys::Promise;
+    fn keys_of(db: &JsValue, store: &str) -> js_sys::Promise;
+    fn close_db(db: &JsValue);
+}
 
 fn command(id: &str, title: &str) -> Command {
     Command {
@@ -28,13 +93,60 @@ fn command(id: &str, title: &str) -> Command {
     }
 }
 
-/// Starts each test from no database at all.
+/// Starts each test from no database at all, no hooks and the default open wait.
 async fn fresh() {
+    store::clear_hooks();
+    store::set_open_wait(Duration::from_secs(10));
     store::close();
     Database::delete_by_name(DB_NAME)
         .expect("delete request")
         .await
         .expect("deleted");
+}
+
+/// Fails the test instead of hanging when `fut` does not finish within 15 s.
+async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    let timeout = gloo_timers::future::sleep(Duration::from_secs(15));
+    match select(Box::pin(fut), Box::pin(timeout)).await {
+        Either::Left((value, _)) => value,
+        Either::Right(_) => panic!("{what} did not finish within 15 s"),
+    }
+}
+
+async fn js(what: &str, promise: js_sys::Promise) -> JsValue {
+    within(what, JsFuture::from(promise))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+}
+
+fn field(object: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(object, &name.into()).expect("field")
+}
+
+type Events = Rc<RefCell<Vec<StoreEvent>>>;
+
+/// Records what the store reports.
+fn record_events() -> Events {
+    let events: Events = Default::default();
+    let sink = events.clone();
+    store::on_event(move |event| sink.borrow_mut().push(event));
+    events
+}
+
+/// Waits until the store has reported an event `matches` accepts.
+async fn reported(events: &Events, what: &str, matches: impl Fn(&StoreEvent) -> bool) {
+    within(what, async {
+        while !events.borrow().iter().any(&matches) {
+            gloo_timers::future::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+fn ids(entries: &[Entry]) -> Vec<String> {
+    let mut ids: Vec<String> = entries.iter().map(|e| e.id().to_string()).collect();
+    ids.sort();
+    ids
 }
 
 async fn put_raw(db: &Database, key: &str, value: JsValue) {
@@ -148,4 +260,188 @@ async fn a_version_1_database_is_upgraded_with_its_commands_intact() {
         .await
         .expect("saved");
     assert_eq!(next.command.seq, 1);
+}
+
+#[wasm_bindgen_test]
+async fn an_upgrade_blocked_by_an_older_tab_is_reported_bounded_and_completes_when_it_closes() {
+    fresh().await;
+    let events = record_events();
+    // An older tab of the app created the database at version 1, saved a command, and keeps
+    // the connection open without listening for versionchange.
+    let old = Entry::new(command("from-v1", "saved by the old tab"), 5);
+    let value = old
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .expect("encode");
+    let records = js_sys::Array::of1(&js_sys::Array::of2(&"from-v1".into(), &value));
+    let held = js("hold the old version", hold_old(DB_NAME, 1, &records)).await;
+
+    // A call during the block waits at most the bound, then refuses with the reason, before
+    // writing anything.
+    store::set_open_wait(Duration::from_millis(500));
+    let refused = store::save_new(command("too-early", "refused"), 6)
+        .await
+        .expect_err("the upgrade is blocked");
+    assert!(
+        refused.0.contains("another tab") && refused.0.contains("close it"),
+        "plain reason: {refused}"
+    );
+    assert!(events.borrow().contains(&StoreEvent::Blocked), "{events:?}");
+
+    // The open goes on in the background: a call now waits, and completes once the old tab
+    // lets go.
+    store::set_open_wait(Duration::from_secs(10));
+    let release = async {
+        gloo_timers::future::sleep(Duration::from_millis(300)).await;
+        close_db(&held);
+    };
+    let (loaded, ()) = within("load after the old tab closed", async {
+        futures::join!(store::load(), release)
+    })
+    .await;
+    let loaded = loaded.expect("opened once the old tab closed");
+    assert_eq!(loaded.entries, vec![old], "the old tab's command, intact");
+    assert!(
+        events.borrow().contains(&StoreEvent::Unblocked),
+        "{events:?}"
+    );
+    // The refused command was never written, and the upgraded schema works.
+    let next = store::save_new(command("after", "saved"), 7)
+        .await
+        .expect("saved after the upgrade");
+    assert_eq!(next.command.seq, 1);
+    let loaded = store::load().await.expect("loaded");
+    assert_eq!(ids(&loaded.entries), ["after", "from-v1"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_newer_version_opened_elsewhere_is_not_blocked_and_this_page_stops_writing() {
+    fresh().await;
+    let events = record_events();
+    let saved = store::save_new(command("a", "saved before"), 1)
+        .await
+        .expect("saved");
+
+    // A tab with a newer build opens version 3 while this page holds version 2 open.
+    let newer = js("open a newer version", open_raw(DB_NAME, 3)).await;
+    assert_eq!(
+        field(&newer, "blocked"),
+        JsValue::FALSE,
+        "this page let go at once"
+    );
+    assert_eq!(field(&newer, "version").as_f64(), Some(3.0));
+    reported(&events, "the outdated report", |e| {
+        *e == StoreEvent::Outdated
+    })
+    .await;
+
+    // This page refuses to write, in plain words; what it had saved is in the newer database.
+    let refused = store::save_new(command("b", "refused"), 2)
+        .await
+        .expect_err("outdated");
+    assert!(
+        refused.0.contains("updated in another tab") && refused.0.contains("reload"),
+        "plain reason: {refused}"
+    );
+    let db = field(&newer, "db");
+    let keys = js("keys of the newer database", keys_of(&db, OUTBOX)).await;
+    let keys: Vec<String> = js_sys::Array::from(&keys)
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect();
+    assert_eq!(keys, [saved.id().to_string()]);
+    close_db(&db);
+
+    // A page of this (older) build that opens only now finds version 3 and says the same.
+    store::close();
+    events.borrow_mut().clear();
+    let refused = store::load().await.expect_err("older than the database");
+    assert!(
+        refused.0.contains("updated in another tab"),
+        "plain reason: {refused}"
+    );
+    assert_eq!(*events.borrow(), vec![StoreEvent::Outdated]);
+    store::close();
+}
+
+#[wasm_bindgen_test]
+async fn a_database_deleted_under_the_page_is_recreated_with_every_held_command_written_back() {
+    fresh().await;
+    let events = record_events();
+    // What the page's outbox holds: three saved commands, one of them a dead letter.
+    let outbox = Rc::new(RefCell::new(Outbox::new(Config::default())));
+    let mut saved = Vec::new();
+    for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
+        let entry = store::save_new(command(id, id), i as i64)
+            .await
+            .expect("saved");
+        outbox.borrow_mut().adopt(entry.clone(), i as i64);
+        saved.push(entry);
+    }
+    let mut dead = saved[2].clone();
+    dead.status = CommandStatus::Dead;
+    dead.dead_reason = Some("HTTP 422: rejected".into());
+    store::apply(&[Change::Put(dead.clone())])
+        .await
+        .expect("dead");
+    outbox
+        .borrow_mut()
+        .restore(vec![saved[0].clone(), saved[1].clone(), dead.clone()], 10);
+    let held = outbox.clone();
+    store::rescue_from(move || held.borrow().rescue());
+
+    // Devtools (or another tab) deletes the database while a save is under way. As
+    // `dispatch` does, the saved entry joins the page's outbox as soon as the save returns.
+    let deletion = JsFuture::from(delete_raw(DB_NAME));
+    let memory = outbox.clone();
+    let racing = async move {
+        let saved = store::save_new(command("racing", "saved as it was deleted"), 11).await;
+        if let Ok(entry) = &saved {
+            memory.borrow_mut().adopt(entry.clone(), 11);
+        }
+        saved
+    };
+    let (racing, deleted) = within("save and delete", async {
+        futures::join!(racing, deletion)
+    })
+    .await;
+    let racing = racing.expect("the racing save is acknowledged");
+    assert_eq!(
+        deleted.expect("deleted"),
+        JsValue::FALSE,
+        "this page let the deletion go on at once"
+    );
+    reported(&events, "the restore", |e| {
+        matches!(e, StoreEvent::Restored { .. })
+    })
+    .await;
+    assert!(events.borrow().contains(&StoreEvent::Lost), "{events:?}");
+    // Three held, or four if the racing save committed (and joined memory) before the
+    // deletion reached this page; either way all of them were rewritten.
+    assert!(
+        events.borrow().iter().any(|e| matches!(
+            e,
+            StoreEvent::Restored { unsent, written } if *unsent == *written && (3..=4).contains(unsent)
+        )),
+        "{events:?}"
+    );
+
+    // Everything the page held, and the save that raced the deletion, with the same ids, seqs
+    // and states.
+    let loaded = store::load().await.expect("reopened");
+    assert_eq!(loaded.quarantined, vec![]);
+    let mut expected = vec![saved[0].clone(), saved[1].clone(), dead, racing.clone()];
+    expected.sort_by(|x, y| x.id().cmp(y.id()));
+    let mut got = loaded.entries.clone();
+    got.sort_by(|x, y| x.id().cmp(y.id()));
+    assert_eq!(got, expected);
+    // The counter restarted above every seq handed out, so the stream keeps its order.
+    let next = store::save_new(command("next", "after the restore"), 12)
+        .await
+        .expect("saved");
+    let highest = expected.iter().map(|e| e.command.seq).max().unwrap();
+    assert!(
+        next.command.seq > highest,
+        "seq {} after {highest}",
+        next.command.seq
+    );
 }

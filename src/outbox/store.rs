@@ -5,24 +5,62 @@
 //!   longer decode, moved aside with the reason, shown to the user, never dropped).
 //!
 //! Every write is one transaction awaited to commit; no transaction is held across a fetch.
+//!
+//! One connection is shared by every call, and watched, because other tabs and the browser can
+//! take the database away from under the page:
+//! - **Another tab opens a newer version** (`versionchange` with a version): the connection is
+//!   closed at once so that tab's upgrade is not blocked, and the store refuses every call
+//!   with a plain reason until the page is reloaded ([`StoreEvent::Outdated`]). What was saved
+//!   stays in the database, which the newer tab now serves.
+//! - **This page's upgrade is blocked** by a tab that keeps the old version open: the open goes
+//!   on in the background and completes when that tab lets go ([`StoreEvent::Blocked`], then
+//!   [`StoreEvent::Unblocked`]). A call waits for it at most [`set_open_wait`] (10 s by
+//!   default), then fails with the reason before writing anything, so nothing it was asked to
+//!   save can be taken for saved.
+//! - **The database is deleted** (`versionchange` without a version: devtools, another tab)
+//!   **or closed by the browser** (`close`: site data cleared): the connection closes so the
+//!   deletion can proceed, the store reopens (recreating the schema) and, before any other call
+//!   may use it, writes back what the page still holds ([`rescue_from`]: the outbox core's
+//!   [`Rescue`]) with the same ids and `seq`s, and restarts the `seq` counter above them
+//!   ([`StoreEvent::Lost`], then [`StoreEvent::Restored`]). A write that committed just
+//!   before the deletion is written again after it, and a call that failed because the
+//!   connection went away is tried once more on the restored one.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
 
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use futures::future::{select, Either, FutureExt, LocalBoxFuture, Shared};
 use indexed_db_futures::database::Database;
+use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use mfe_contract::Command;
-use mfe_outbox::{decode_record, Change, Entry};
+use mfe_outbox::{decode_record, Change, Entry, Rescue};
 use serde::Serialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
 pub const DB_NAME: &str = "mfe-shell";
-const DB_VERSION: u8 = 2;
+pub const DB_VERSION: u8 = 2;
 pub const OUTBOX: &str = "outbox";
 pub const META: &str = "meta";
 pub const QUARANTINE: &str = "quarantine";
 const SEQ_KEY: &str = "seq";
+/// How long a call waits for the database to open (e.g. while an older tab blocks the
+/// upgrade) before it fails with the reason.
+const DEFAULT_OPEN_WAIT: Duration = Duration::from_secs(10);
+/// Reopen attempts when the database is taken away again while being reopened.
+const MAX_REOPENS: usize = 3;
+
+const OUTDATED: &str = "this app was updated in another tab; reload this page to keep saving \
+                        here (what was already saved is safe)";
+const BLOCKED: &str = "another tab of this app still has the older version open; close it, \
+                       then try again (what was already saved is safe)";
+const RESTORING: &str = "stored data was cleared by the browser and is being restored; try \
+                         again in a moment";
+const SLOW: &str = "this device's storage did not answer in time; try again";
 
 /// A stored record that did not decode: kept (moved to `quarantine`) and shown.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,60 +96,363 @@ fn fail(context: &str, e: impl std::fmt::Debug) -> StoreError {
     StoreError(format!("{context}: {detail}"))
 }
 
+/// What happened to the database that the person using the page should hear about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreEvent {
+    /// Opening waits for another tab that keeps an older version open.
+    Blocked,
+    /// The open that was blocked has ended (opened, or failed with a reason).
+    Unblocked,
+    /// Another tab opened a newer version: this page let go and stops writing until reloaded.
+    Outdated,
+    /// The database was deleted or closed under the page; it is being reopened.
+    Lost,
+    /// After a loss, the database was reopened and the page's commands written back:
+    /// `unsent` not yet delivered are stored again, `written` records had to be rewritten
+    /// (the others were already there, e.g. another tab restored them first).
+    Restored { unsent: usize, written: usize },
+    /// After a loss, writing back failed; the page still holds the commands and tries again
+    /// on the next call.
+    RestoreFailed { unsent: usize, reason: String },
+}
+
 type Opening = Shared<LocalBoxFuture<'static, Result<Database, StoreError>>>;
+type Listener = Rc<dyn Fn(StoreEvent)>;
+type Provider = Rc<dyn Fn() -> Rescue>;
+
+/// The shared connection and the flag its handlers raise when it is taken away.
+struct Conn {
+    db: Database,
+    gone: Rc<Cell<bool>>,
+}
 
 thread_local! {
-    static DB: RefCell<Option<Database>> = const { RefCell::new(None) };
+    static CONN: RefCell<Option<Conn>> = const { RefCell::new(None) };
     /// The open in progress, shared by every caller that arrives meanwhile: concurrent first
     /// writes must not each open (and leak) a connection, which would block later upgrades.
     static OPENING: RefCell<Option<Opening>> = const { RefCell::new(None) };
+    /// A newer version was opened elsewhere: refuse calls until reload.
+    static IS_OUTDATED: Cell<bool> = const { Cell::new(false) };
+    /// The database was lost and not yet written back.
+    static IS_LOST: Cell<bool> = const { Cell::new(false) };
+    /// How many times the database was lost: a call that sees it change knows its connection
+    /// went away under it.
+    static LOSSES: Cell<u64> = const { Cell::new(0) };
+    /// The open in progress was reported blocked.
+    static IS_BLOCKED: Cell<bool> = const { Cell::new(false) };
+    /// The highest `seq` this page allocated or read (a floor for the counter after a loss).
+    static HIGHEST_SEQ: Cell<u64> = const { Cell::new(0) };
+    static OPEN_WAIT: Cell<Duration> = const { Cell::new(DEFAULT_OPEN_WAIT) };
+    static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
+    static PROVIDER: RefCell<Option<Provider>> = const { RefCell::new(None) };
 }
 
-/// Closes the open connection, if any, so the next call opens it afresh (another tab wants to
-/// upgrade the schema, or the database was deleted under the page).
-pub fn close() {
-    if let Some(db) = DB.with(|d| d.borrow_mut().take()) {
-        db.close();
+/// Tells `listener` about everything worth showing the user (replaces any earlier one).
+pub fn on_event(listener: impl Fn(StoreEvent) + 'static) {
+    LISTENER.with(|l| *l.borrow_mut() = Some(Rc::new(listener)));
+}
+
+/// Where the store gets what to write back after the database was lost under the page: the
+/// commands the page holds in memory (the outbox core's [`Rescue`]).
+pub fn rescue_from(provider: impl Fn() -> Rescue + 'static) {
+    PROVIDER.with(|p| *p.borrow_mut() = Some(Rc::new(provider)));
+}
+
+/// Forgets the listener and the rescue provider.
+pub fn clear_hooks() {
+    LISTENER.with(|l| l.borrow_mut().take());
+    PROVIDER.with(|p| p.borrow_mut().take());
+}
+
+/// How long a call waits for the database to open before failing with the reason.
+pub fn set_open_wait(wait: Duration) {
+    OPEN_WAIT.with(|w| w.set(wait));
+}
+
+fn emit(event: StoreEvent) {
+    if let Some(listener) = LISTENER.with(|l| l.borrow().clone()) {
+        listener(event);
     }
 }
 
-async fn open() -> Result<Database, StoreError> {
-    if let Some(db) = DB.with(|d| d.borrow().clone()) {
+/// Closes the open connection, if any, so the next call opens it afresh, and forgets that it
+/// was outdated or lost.
+pub fn close() {
+    if let Some(conn) = CONN.with(|c| c.borrow_mut().take()) {
+        conn.gone.set(true);
+        conn.db.close();
+    }
+    IS_OUTDATED.with(|o| o.set(false));
+    IS_LOST.with(|l| l.set(false));
+}
+
+fn losses() -> u64 {
+    LOSSES.with(Cell::get)
+}
+
+fn raise_highest_seq(seq: u64) {
+    HIGHEST_SEQ.with(|h| h.set(h.get().max(seq)));
+}
+
+#[derive(Clone, Copy)]
+enum Why {
+    /// `versionchange` to a newer version.
+    Upgraded,
+    /// `versionchange` without a version: the database is being deleted.
+    Deleted,
+    /// `close`: the browser closed the connection (site data cleared, storage failure).
+    Closed,
+}
+
+/// A connection was taken away: let go of it at once, then either stop (a newer version
+/// serves the database now) or reopen and write back.
+fn connection_lost(raw: &web_sys::IdbDatabase, gone: &Rc<Cell<bool>>, why: Why) {
+    raw.close();
+    if gone.replace(true) {
+        return;
+    }
+    CONN.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.as_ref().is_some_and(|conn| Rc::ptr_eq(&conn.gone, gone)) {
+            *c = None;
+        }
+    });
+    match why {
+        Why::Upgraded => {
+            IS_OUTDATED.with(|o| o.set(true));
+            emit(StoreEvent::Outdated);
+        }
+        Why::Deleted | Why::Closed => {
+            IS_LOST.with(|l| l.set(true));
+            LOSSES.with(|l| l.set(l.get() + 1));
+            emit(StoreEvent::Lost);
+            // Queued behind the deletion, it runs once the deletion has completed; it is driven
+            // to the end without anyone waiting for it.
+            drop(opening());
+        }
+    }
+}
+
+/// Watches a fresh connection for being taken away. The handlers run at most once each, and
+/// one of them firing closes the connection, so the other never does.
+fn watch(db: &Database) -> Rc<Cell<bool>> {
+    let gone = Rc::new(Cell::new(false));
+    let raw: web_sys::IdbDatabase = db.as_sys().clone().unchecked_into();
+    let (raw_change, gone_change) = (raw.clone(), gone.clone());
+    let on_change = Closure::once_into_js(move |event: web_sys::IdbVersionChangeEvent| {
+        let why = match event.new_version() {
+            Some(_) => Why::Upgraded,
+            None => Why::Deleted,
+        };
+        connection_lost(&raw_change, &gone_change, why);
+    });
+    raw.set_onversionchange(Some(on_change.unchecked_ref()));
+    let (raw_close, gone_close) = (raw.clone(), gone.clone());
+    let on_close = Closure::once_into_js(move || {
+        connection_lost(&raw_close, &gone_close, Why::Closed);
+    });
+    raw.set_onclose(Some(on_close.unchecked_ref()));
+    gone
+}
+
+/// Creates whatever store is missing. Checking names (not only the old version) also repairs
+/// a database some other code created empty, e.g. by opening it without a version.
+fn upgrade(db: &Database) -> indexed_db_futures::Result<()> {
+    let existing: Vec<String> = db.object_store_names().collect();
+    for name in [OUTBOX, META, QUARANTINE] {
+        if !existing.iter().any(|n| n == name) {
+            db.create_object_store(name).build()?;
+        }
+    }
+    Ok(())
+}
+
+async fn open_once() -> Result<(Database, Rc<Cell<bool>>), StoreError> {
+    let result = Database::open(DB_NAME)
+        .with_version(DB_VERSION)
+        .with_on_upgrade_needed(|_, db| upgrade(&db))
+        .with_on_blocked(|_| {
+            IS_BLOCKED.with(|b| b.set(true));
+            emit(StoreEvent::Blocked);
+            Ok(())
+        })
+        .await;
+    if IS_BLOCKED.with(|b| b.replace(false)) {
+        emit(StoreEvent::Unblocked);
+    }
+    match result {
+        Ok(db) => {
+            let gone = watch(&db);
+            Ok((db, gone))
+        }
+        Err(e) if format!("{e:?}").contains("VersionError") => {
+            // The database is already at a newer version than this page knows.
+            IS_OUTDATED.with(|o| o.set(true));
+            emit(StoreEvent::Outdated);
+            Err(StoreError(OUTDATED.into()))
+        }
+        Err(e) => Err(fail("cannot open this device's outbox", e)),
+    }
+}
+
+/// Opens the database, writes back what the page holds if it was lost, and only then makes
+/// the connection the shared one.
+async fn connect() -> Result<Database, StoreError> {
+    for _ in 0..MAX_REOPENS {
+        if IS_OUTDATED.with(Cell::get) {
+            return Err(StoreError(OUTDATED.into()));
+        }
+        let (db, gone) = open_once().await?;
+        if IS_LOST.with(Cell::get) {
+            let rescue = PROVIDER
+                .with(|p| p.borrow().clone())
+                .map(|provide| provide())
+                .unwrap_or_default()
+                .with_floor(HIGHEST_SEQ.with(Cell::get));
+            match write_entries(&db, &rescue).await {
+                Ok(_) if gone.get() => continue,
+                Ok(written) => {
+                    IS_LOST.with(|l| l.set(false));
+                    emit(StoreEvent::Restored {
+                        unsent: rescue.unsent(),
+                        written,
+                    });
+                }
+                Err(_) if gone.get() => continue,
+                Err(e) => {
+                    gone.set(true);
+                    db.close();
+                    emit(StoreEvent::RestoreFailed {
+                        unsent: rescue.unsent(),
+                        reason: e.to_string(),
+                    });
+                    return Err(e);
+                }
+            }
+        }
+        if gone.get() {
+            continue;
+        }
+        CONN.with(|c| {
+            *c.borrow_mut() = Some(Conn {
+                db: db.clone(),
+                gone,
+            })
+        });
         return Ok(db);
     }
-    let opening = OPENING.with(|o| {
-        o.borrow_mut()
-            .get_or_insert_with(|| open_connection().boxed_local().shared())
-            .clone()
-    });
-    let result = opening.await;
-    OPENING.with(|o| o.borrow_mut().take());
-    let db = result?;
-    DB.with(|d| *d.borrow_mut() = Some(db.clone()));
-    Ok(db)
+    Err(StoreError(RESTORING.into()))
 }
 
-async fn open_connection() -> Result<Database, StoreError> {
-    let db = Database::open(DB_NAME)
-        .with_version(DB_VERSION)
-        .with_on_upgrade_needed(|event, db| {
-            let old = event.old_version() as u64;
-            if old < 1 {
-                db.create_object_store(OUTBOX).build()?;
+/// The open in progress, started if there is none. It is driven to the end whoever waits for
+/// it: an open request dropped half-way would lose its upgrade handler.
+fn opening() -> Opening {
+    OPENING.with(|o| {
+        o.borrow_mut()
+            .get_or_insert_with(|| {
+                let shared = async {
+                    let result = connect().await;
+                    OPENING.with(|o| o.borrow_mut().take());
+                    result
+                }
+                .boxed_local()
+                .shared();
+                let driver = shared.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = driver.await;
+                });
+                shared
+            })
+            .clone()
+    })
+}
+
+/// The shared connection and the loss count it was taken at.
+async fn open() -> Result<(Database, u64), StoreError> {
+    if IS_OUTDATED.with(Cell::get) {
+        return Err(StoreError(OUTDATED.into()));
+    }
+    if let Some(db) = CONN.with(|c| c.borrow().as_ref().map(|c| c.db.clone())) {
+        return Ok((db, losses()));
+    }
+    let wait = gloo_timers::future::sleep(OPEN_WAIT.with(Cell::get));
+    match select(opening(), Box::pin(wait)).await {
+        Either::Left((result, _)) => result.map(|db| (db, losses())),
+        Either::Right(_) => Err(StoreError(
+            if IS_BLOCKED.with(Cell::get) {
+                BLOCKED
+            } else if IS_LOST.with(Cell::get) {
+                RESTORING
+            } else {
+                SLOW
             }
-            if old < 2 {
-                db.create_object_store(META).build()?;
-                db.create_object_store(QUARANTINE).build()?;
-            }
-            Ok(())
-        })
-        .with_on_blocked(|_| {
-            leptos::logging::warn!("another tab keeps an older version of the outbox open");
-            Ok(())
-        })
+            .into(),
+        )),
+    }
+}
+
+/// Runs `op` on the shared connection; if it fails because the database was lost under it,
+/// runs it once more on the restored one. Returns the loss count the result was obtained at.
+async fn run<T, F, Fut>(op: F) -> Result<(T, u64), StoreError>
+where
+    F: Fn(Database) -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let (db, at) = open().await?;
+    match op(db).await {
+        Err(_) if losses() != at => {
+            let (db, at) = open().await?;
+            op(db).await.map(|value| (value, at))
+        }
+        result => result.map(|value| (value, at)),
+    }
+}
+
+/// Writes the rescue's entries the store does not hold, and raises the `seq` counter to its
+/// floor, in one transaction. Returns how many records were written.
+async fn write_entries(db: &Database, rescue: &Rescue) -> Result<usize, StoreError> {
+    let context = "cannot save the unsent commands again";
+    let tx = db
+        .transaction([OUTBOX, META])
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(|e| fail(context, e))?;
+    let store = tx.object_store(OUTBOX).map_err(|e| fail(context, e))?;
+    let present: HashSet<String> = store
+        .get_all_keys::<JsValue>()
+        .primitive()
+        .map_err(|e| fail(context, e))?
         .await
-        .map_err(|e| fail("cannot open this device's outbox", e))?;
-    Ok(db)
+        .map_err(|e| fail(context, e))?
+        .flatten()
+        .filter_map(|k| k.as_string())
+        .collect();
+    let mut written = 0;
+    for entry in rescue.missing(|id| present.contains(id)) {
+        store
+            .put(to_js(entry)?)
+            .with_key(entry.id().to_string())
+            .primitive()
+            .map_err(|e| fail(context, e))?;
+        written += 1;
+    }
+    let meta = tx.object_store(META).map_err(|e| fail(context, e))?;
+    let stored: Option<JsValue> = meta
+        .get(SEQ_KEY)
+        .primitive()
+        .map_err(|e| fail(context, e))?
+        .await
+        .map_err(|e| fail(context, e))?;
+    let stored = stored.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
+    let counter = rescue.counter_after(stored);
+    if counter != stored {
+        meta.put(JsValue::from_f64(counter as f64))
+            .with_key(SEQ_KEY)
+            .primitive()
+            .map_err(|e| fail(context, e))?;
+    }
+    tx.commit().await.map_err(|e| fail(context, e))?;
+    Ok(written)
 }
 
 fn to_js(value: &impl Serialize) -> Result<JsValue, StoreError> {
@@ -122,8 +463,23 @@ fn to_js(value: &impl Serialize) -> Result<JsValue, StoreError> {
 
 /// Saves a new command in one transaction: allocates its `seq` from the shared counter and
 /// writes the entry. Returns the entry as stored.
-pub async fn save_new(mut command: Command, now_ms: i64) -> Result<Entry, StoreError> {
-    let db = open().await?;
+pub async fn save_new(command: Command, now_ms: i64) -> Result<Entry, StoreError> {
+    let (entry, at) = run(|db| save_in(db, command.clone(), now_ms)).await?;
+    raise_highest_seq(entry.command.seq);
+    if losses() != at {
+        // Committed, then the database was deleted before the page held the entry in memory
+        // for the write-back: write it again (if it is not there already), same id and seq.
+        let again = Rescue {
+            entries: vec![entry.clone()],
+            seq_floor: entry.command.seq,
+        };
+        let again = &again;
+        run(|db| async move { write_entries(&db, again).await }).await?;
+    }
+    Ok(entry)
+}
+
+async fn save_in(db: Database, mut command: Command, now_ms: i64) -> Result<Entry, StoreError> {
     let tx = db
         .transaction([OUTBOX, META])
         .with_mode(TransactionMode::Readwrite)
@@ -160,7 +516,10 @@ pub async fn apply(changes: &[Change]) -> Result<(), StoreError> {
     if changes.is_empty() {
         return Ok(());
     }
-    let db = open().await?;
+    run(|db| apply_in(db, changes)).await.map(|_| ())
+}
+
+async fn apply_in(db: Database, changes: &[Change]) -> Result<(), StoreError> {
     let tx = db
         .transaction(OUTBOX)
         .with_mode(TransactionMode::Readwrite)
@@ -192,7 +551,14 @@ pub async fn apply(changes: &[Change]) -> Result<(), StoreError> {
 /// Reads every command. Records that do not decode are moved to `quarantine` (in the same
 /// transaction) with the reason, so they stay inspectable and stop blocking delivery.
 pub async fn load() -> Result<Loaded, StoreError> {
-    let db = open().await?;
+    let (loaded, _) = run(load_in).await?;
+    if let Some(seq) = loaded.entries.iter().map(|e| e.command.seq).max() {
+        raise_highest_seq(seq);
+    }
+    Ok(loaded)
+}
+
+async fn load_in(db: Database) -> Result<Loaded, StoreError> {
     let tx = db
         .transaction([OUTBOX, QUARANTINE])
         .with_mode(TransactionMode::Readwrite)
@@ -274,7 +640,17 @@ pub async fn load() -> Result<Loaded, StoreError> {
 /// Reads the records whose id `known` does not recognise (commands another tab saved), without
 /// decoding the rest. Undecodable ones are left for [`load`] to quarantine.
 pub async fn load_unknown(known: impl Fn(&str) -> bool) -> Result<Vec<Entry>, StoreError> {
-    let db = open().await?;
+    let (entries, _) = run(|db| load_unknown_in(db, &known)).await?;
+    if let Some(seq) = entries.iter().map(|e| e.command.seq).max() {
+        raise_highest_seq(seq);
+    }
+    Ok(entries)
+}
+
+async fn load_unknown_in(
+    db: Database,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Entry>, StoreError> {
     let tx = db
         .transaction(OUTBOX)
         .build()
