@@ -1,9 +1,12 @@
 //! Browser adapter of the outbox: IndexedDB storage, the drainer, tab coordination and the
 //! view the UI and apps see. Every rule (order, batching, classification, backoff, budget,
-//! retention, dead letters) is the sans-IO core's (`mfe-outbox`); this module only moves data
-//! between it, the store and the network.
+//! retention, dead letters, what to write back after the store was lost) is the sans-IO
+//! core's (`mfe-outbox`); this module only moves data between it, the store and the network,
+//! and tells the user in plain words when the store was blocked, taken over by a newer tab or
+//! cleared under the page (`notice`).
 
 mod drain;
+mod notice;
 pub mod store;
 mod tabs;
 mod transport;
@@ -16,12 +19,13 @@ use mfe_contract::{Command, CommandStatus};
 use mfe_outbox::{Change, Config, Outbox};
 
 pub use drain::request_drain;
+pub use notice::{StorageNotice, StorageNoticeLine};
 pub use view::{ItemView, OutboxView};
 
 use crate::clock::now_ms;
 use crate::identity;
 use crate::state::ShellState;
-use store::{Quarantined, StoreError};
+use store::{Quarantined, StoreError, StoreEvent};
 
 /// The outbox as this tab knows it.
 struct Service {
@@ -80,6 +84,10 @@ pub async fn start(state: ShellState) {
             subscribers: Default::default(),
         })
     });
+    // After the database was deleted or cleared under the page, what this tab holds in memory
+    // is written back before anything else may use the store.
+    store::rescue_from(|| with(|s| s.outbox.rescue()).unwrap_or_default());
+    store::on_event(move |event| storage_event(state, event));
     if let Err(e) = reload(state, false).await {
         state
             .outbox
@@ -105,6 +113,44 @@ pub async fn start(state: ShellState) {
         }
     });
     request_drain(state);
+}
+
+/// How long to wait before trying again to write back commands after a failed restore.
+const RESTORE_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Shows what happened to the store and picks up the work that waited for it.
+fn storage_event(state: ShellState, event: StoreEvent) {
+    match event {
+        StoreEvent::Blocked => notice::show(state, StorageNotice::Blocked),
+        StoreEvent::Unblocked => {
+            notice::clear("blocked");
+            // The first read and any delivery waited for the open (or gave up): go now.
+            if !with(|s| s.draining).unwrap_or(false) {
+                leptos::task::spawn_local(async move {
+                    if reload(state, false).await.is_ok() {
+                        state.outbox.update(|v| v.storage_error = None);
+                    }
+                });
+            }
+            request_drain(state);
+        }
+        StoreEvent::Outdated => notice::show(state, StorageNotice::Outdated),
+        StoreEvent::Lost => notice::show(state, StorageNotice::Restoring),
+        StoreEvent::Restored { unsent, .. } => {
+            notice::show(state, StorageNotice::Restored { unsent });
+            with(|s| s.dirty = true);
+            tabs::tell(tabs::Notice::Changed);
+            request_drain(state);
+        }
+        StoreEvent::RestoreFailed { unsent, reason } => {
+            notice::show(state, StorageNotice::RestoreFailed { unsent, reason });
+            // The store stays marked lost: the next call reopens it and writes back again.
+            leptos::task::spawn_local(async move {
+                gloo_timers::future::sleep(RESTORE_RETRY).await;
+                let _ = reload(state, false).await;
+            });
+        }
+    }
 }
 
 /// A tab coming back to the foreground drains at once (timers of hidden tabs are throttled).

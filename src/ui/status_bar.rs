@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use mfe_router::{Health, RegionSnapshot};
 
+use crate::outbox::StorageNoticeLine;
 use crate::state::use_shell;
 
 fn health_name(health: Health) -> &'static str {
@@ -66,6 +67,7 @@ pub fn StatusBar(panel_open: RwSignal<bool>) -> impl IntoView {
             >
                 {headline}
             </span>
+            <StorageNoticeLine/>
             <ul class="regions" aria-label="Regions">
                 <For
                     each=regions
