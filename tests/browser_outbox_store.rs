@@ -245,7 +245,9 @@ async fn a_version_1_database_is_upgraded_with_its_commands_intact() {
         })
         .await
         .expect("v1");
-    let entry = Entry::new(command("old", "from v1"), 5);
+    let mut old = command("old", "from v1");
+    old.seq = 7;
+    let entry = Entry::new(old, 5);
     let value = entry
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .expect("encode");
@@ -255,11 +257,11 @@ async fn a_version_1_database_is_upgraded_with_its_commands_intact() {
     let loaded = store::load().await.expect("upgraded");
     assert_eq!(loaded.entries.len(), 1);
     assert_eq!(loaded.entries[0].id(), "old");
-    // The v2 counter works after the upgrade.
+    // The v2 counter starts above what v1 stored, so no two commands share a seq.
     let next = store::save_new(command("new", "after"), 6)
         .await
         .expect("saved");
-    assert_eq!(next.command.seq, 1);
+    assert_eq!(next.command.seq, 8);
 }
 
 #[wasm_bindgen_test]

@@ -560,7 +560,7 @@ pub async fn load() -> Result<Loaded, StoreError> {
 
 async fn load_in(db: Database) -> Result<Loaded, StoreError> {
     let tx = db
-        .transaction([OUTBOX, QUARANTINE])
+        .transaction([OUTBOX, QUARANTINE, META])
         .with_mode(TransactionMode::Readwrite)
         .build()
         .map_err(|e| fail("cannot read the outbox", e))?;
@@ -612,6 +612,23 @@ async fn load_in(db: Database) -> Result<Loaded, StoreError> {
                 .delete(key_text)
                 .primitive()
                 .map_err(|e| fail("cannot set a record aside", e))?;
+        }
+    }
+    // The counter must stay above every stored seq: records from before the counter existed
+    // (schema v1) would otherwise share seqs with new commands.
+    if let Some(highest) = loaded.entries.iter().map(|e| e.command.seq).max() {
+        let meta = tx.object_store(META).map_err(|e| fail("meta", e))?;
+        let last: Option<JsValue> = meta
+            .get(SEQ_KEY)
+            .primitive()
+            .map_err(|e| fail("cannot read the sequence counter", e))?
+            .await
+            .map_err(|e| fail("cannot read the sequence counter", e))?;
+        if last.and_then(|v| v.as_f64()).unwrap_or(0.0) < highest as f64 {
+            meta.put(JsValue::from_f64(highest as f64))
+                .with_key(SEQ_KEY)
+                .primitive()
+                .map_err(|e| fail("cannot advance the sequence counter", e))?;
         }
     }
     // Earlier quarantined records stay listed.
