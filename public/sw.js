@@ -1,4 +1,5 @@
-// Service worker of the shell: offline boot and app caching (DESIGN §4).
+// Service worker of the shell: offline boot, app caching and delivery with no page open
+// (DESIGN §4). A module worker: it imports the outbox drain (Rust, wasm-bindgen `--target web`).
 //
 // - The shell's own files (hashed by the build) are precached at install; the list below is
 //   written by scripts/build-sw.mjs after every trunk build, so a new shell build is a new
@@ -8,6 +9,8 @@
 //   (a corrupted entry is dropped and fetched again, never handed to the page).
 // - manifest.json and regions.json: network first, the last good copy when offline.
 // - Navigations fall back to the cached index.html.
+
+import initDrain, { drain } from './sw/outbox-drain.js';
 
 const PRECACHE = /* precache-list */ [] /* end */;
 const BUILD = /* build-id */ 'dev' /* end */;
@@ -178,4 +181,54 @@ self.addEventListener('message', (event) => {
       ),
     );
   }
+});
+
+// ------------------------------------------------------------------ delivery with no page open
+//
+// A page that saves a command while offline registers the sync tag below; the browser wakes
+// this worker when the network is back, even with every page of the shell closed. The drain is
+// the outbox's own Rust code (crates/sw-drain over crates/outbox-web): same IndexedDB store,
+// same drain lock as the pages (so a page and the worker never send the same command twice),
+// same transport and outbox core. A wake-up that leaves commands waiting fails, which asks the
+// browser to try the sync again later; the pages deliver them at their next start otherwise.
+
+const SYNC_TAG = 'mfe-outbox';
+const DRAIN_WASM = '/sw/outbox-drain_bg.wasm';
+let drainModule = null;
+
+async function regionsFile() {
+  const data = await caches.open(DATA_CACHE);
+  try {
+    const response = await fetch('/regions.json', { cache: 'no-cache' });
+    if (response.ok) {
+      await data.put('/regions.json', response.clone());
+      return response.text();
+    }
+  } catch (_) {
+    // fall back to the copy the pages last read
+  }
+  const cached = await data.match('/regions.json');
+  if (!cached) throw new Error('no regions known yet');
+  return cached.text();
+}
+
+async function drainInWorker() {
+  drainModule ??= (async () => {
+    const shell = await caches.open(SHELL_CACHE);
+    const wasm = (await shell.match(DRAIN_WASM)) ?? (await fetch(DRAIN_WASM));
+    await initDrain({ module_or_path: wasm });
+  })().catch((error) => {
+    drainModule = null;
+    throw error;
+  });
+  await drainModule;
+  const report = await drain(await regionsFile(), undefined);
+  if (report.error) throw new Error(report.error);
+  if (report.ran && report.waiting > 0) throw new Error(`${report.waiting} command(s) still waiting`);
+  return report;
+}
+
+self.addEventListener('sync', (event) => {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil(drainInWorker());
 });

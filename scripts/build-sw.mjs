@@ -1,13 +1,36 @@
 // Trunk post-build hook: writes the service worker into the build output with the list of
 // the shell's files (and their integrity) it must precache, and a build id derived from them,
 // so every shell build that changes a file is a new worker.
+//
+// It also builds the outbox drain the worker imports for Background Sync (crates/sw-drain: the
+// same store, transport and outbox core as the page) into sw/, before listing the files.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 const staging = process.env.TRUNK_STAGING_DIR;
 const source = process.env.TRUNK_SOURCE_DIR ?? process.cwd();
 if (!staging) throw new Error('TRUNK_STAGING_DIR is not set: run this from trunk');
+
+function buildDrain() {
+  const release = process.env.TRUNK_PROFILE === 'release';
+  const target = process.env.CARGO_TARGET_DIR ?? join(source, 'target');
+  const run = (cmd, args) => execFileSync(cmd, args, { cwd: source, stdio: ['ignore', 'inherit', 'inherit'] });
+  run('cargo', ['build', '--locked', '-p', 'mfe-sw-drain', '--target', 'wasm32-unknown-unknown', ...(release ? ['--release'] : [])]);
+  const wasm = join(target, 'wasm32-unknown-unknown', release ? 'release' : 'debug', 'mfe_sw_drain.wasm');
+  const out = join(staging, 'sw');
+  mkdirSync(out, { recursive: true });
+  run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--out-dir', out, '--out-name', 'outbox-drain', wasm]);
+  const bg = join(out, 'outbox-drain_bg.wasm');
+  const wasmOpt = join(source, 'node_modules', '.bin', 'wasm-opt');
+  if (release && existsSync(wasmOpt)) {
+    run(wasmOpt, ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-reference-types',
+      '--enable-multivalue', '--enable-sign-ext', '--enable-mutable-globals', bg, '-o', `${bg}.opt`]);
+    renameSync(`${bg}.opt`, bg);
+  }
+}
+buildDrain();
 
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {

@@ -4,8 +4,9 @@
 pub mod app_slot;
 pub mod clock;
 pub mod connectivity;
-pub mod fetch;
 pub mod host_api;
+/// `fetch` with a deadline (shared with the service worker's drain).
+pub use mfe_outbox_web::fetch;
 pub mod identity;
 pub mod loader;
 pub mod manifest_source;

@@ -13,7 +13,8 @@ use crate::state::{ManifestState, ShellState};
 let applying = false;
 export function register_worker(url, on_update) {
   if (!('serviceWorker' in navigator)) return Promise.resolve(false);
-  return navigator.serviceWorker.register(url).then((reg) => {
+  // A module worker: it imports the outbox drain for Background Sync.
+  return navigator.serviceWorker.register(url, { type: 'module' }).then((reg) => {
     const check = () => { if (reg.waiting && navigator.serviceWorker.controller) on_update(); };
     check();
     reg.addEventListener('updatefound', () => {
@@ -38,6 +39,12 @@ export function apply_update() {
     return true;
   });
 }
+export function register_sync(tag) {
+  if (!('serviceWorker' in navigator)) return Promise.resolve(false);
+  return navigator.serviceWorker.ready
+    .then((reg) => (reg.sync ? reg.sync.register(tag).then(() => true) : false))
+    .catch(() => false);
+}
 export function cache_assets(assets) {
   if (!('serviceWorker' in navigator)) return Promise.resolve(null);
   return navigator.serviceWorker.ready.then((reg) => new Promise((resolve) => {
@@ -52,6 +59,17 @@ extern "C" {
     fn check_for_update() -> js_sys::Promise;
     fn apply_update() -> js_sys::Promise;
     fn cache_assets(assets: JsValue) -> js_sys::Promise;
+    fn register_sync(tag: &str) -> js_sys::Promise;
+}
+
+/// The Background Sync tag the worker drains the outbox on (`public/sw.js`).
+const OUTBOX_SYNC_TAG: &str = "mfe-outbox";
+
+/// Asks the browser to wake the service worker when the network is back, so commands saved
+/// now are delivered even if every page of the shell is closed by then. Where Background Sync
+/// is missing this does nothing: the next page start delivers them.
+pub fn deliver_in_background_later() {
+    let _ = register_sync(OUTBOX_SYNC_TAG);
 }
 
 /// What the offline layer reports.

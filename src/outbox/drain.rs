@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use mfe_outbox::{Change, Completion, Outcome, Work};
 use mfe_router::RequestOutcome;
 
+use mfe_outbox_web::background::fails_over;
+
 use super::transport::{self, Answer};
 use super::{random_unit, reload, store, tabs, view, with};
 use crate::clock::now_ms;
@@ -174,10 +176,6 @@ async fn attempt(state: ShellState, work: Work, region: String, url: String) -> 
     };
     routing::finish_request(state, ticket, outcome);
     (region, answer)
-}
-
-fn fails_over(answer: &Answer) -> bool {
-    matches!(answer, Answer::Whole(o) if o.class().should_fail_over())
 }
 
 /// Sends to `region`; if it has not answered within its hedge delay (its recent p95), sends

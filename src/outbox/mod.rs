@@ -7,9 +7,8 @@
 
 mod drain;
 mod notice;
-pub mod store;
-mod tabs;
-mod transport;
+pub use mfe_outbox_web::store;
+use mfe_outbox_web::{tabs, transport};
 mod view;
 
 use std::cell::RefCell;
@@ -216,7 +215,11 @@ pub async fn dispatch(
     }
     view::publish_soon(state);
     tabs::tell(tabs::Notice::Enqueued);
-    request_drain(state);
+    if crate::connectivity::is_online() {
+        request_drain(state);
+    } else {
+        crate::offline::deliver_in_background_later();
+    }
     Ok(id)
 }
 

@@ -120,3 +120,12 @@ pub fn tell(notice: Notice) {
         }
     });
 }
+
+/// Tells the other tabs without listening (the service worker, which has no tab of its own):
+/// opens the channel, posts, closes.
+pub fn tell_once(notice: Notice) {
+    if let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) {
+        let _ = channel.post_message(&JsValue::from_str(notice.as_str()));
+        channel.close();
+    }
+}

@@ -1,0 +1,91 @@
+//! Browser tests of the drain the service worker runs (`mfe_outbox_web::background`), in a page
+//! of headless Chromium (the same code, reached through the global scope): it stands back while
+//! someone else holds the drain lock, and when no region answers it records the attempt durably
+//! and reports the command as still waiting, so the browser tries the sync again.
+#![cfg(target_arch = "wasm32")]
+
+use indexed_db_futures::database::Database;
+use mfe_contract::{Command, CommandStatus};
+use mfe_outbox_web::background;
+use mfe_outbox_web::store::{self, DB_NAME};
+use mfe_outbox_web::tabs;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+fn command(id: &str) -> Command {
+    Command {
+        id: id.into(),
+        client_id: "client".into(),
+        seq: 0,
+        stream: "tasks".into(),
+        kind: "task.add".into(),
+        app: "tasks".into(),
+        payload: serde_json::json!({ "title": id }),
+        created_at: now(),
+    }
+}
+
+async fn fresh() {
+    store::close();
+    Database::delete_by_name(DB_NAME)
+        .expect("delete request")
+        .await
+        .expect("deleted");
+}
+
+/// A region URL nothing listens on: the connection is refused at once.
+fn nowhere() -> Vec<(String, String)> {
+    vec![("nowhere".into(), "http://127.0.0.1:9".into())]
+}
+
+#[wasm_bindgen_test]
+async fn stands_back_while_a_page_holds_the_drain_lock() {
+    fresh().await;
+    store::save_new(command("held"), now())
+        .await
+        .expect("saved");
+    let (release, released) = futures::channel::oneshot::channel::<()>();
+    let (locked, is_locked) = futures::channel::oneshot::channel::<()>();
+    wasm_bindgen_futures::spawn_local(async move {
+        tabs::exclusive(tabs::DRAIN_LOCK, move || async move {
+            let _ = locked.send(());
+            let _ = released.await;
+        })
+        .await;
+    });
+    is_locked.await.expect("the page holds the lock");
+
+    let report = background::drain(nowhere()).await;
+    assert!(!report.ran, "{report:?}");
+    let entry = &store::load().await.expect("loaded").entries[0];
+    assert_eq!((entry.status, entry.attempts), (CommandStatus::Pending, 0));
+    let _ = release.send(());
+}
+
+#[wasm_bindgen_test]
+async fn with_no_region_answering_the_attempt_is_recorded_and_the_command_waits() {
+    fresh().await;
+    store::save_new(command("waiting"), now())
+        .await
+        .expect("saved");
+    let report = background::drain(nowhere()).await;
+    assert!(report.ran, "{report:?}");
+    assert_eq!((report.delivered, report.waiting), (0, 1), "{report:?}");
+    assert_eq!(report.error, None);
+
+    store::close();
+    let entry = &store::load().await.expect("loaded").entries[0];
+    assert_eq!(
+        entry.status,
+        CommandStatus::Pending,
+        "ready for the next try"
+    );
+    assert_eq!(entry.attempts, 1);
+    assert!(entry.last_error.is_some(), "the reason is kept: {entry:?}");
+    assert!(entry.next_at > entry.enqueued_at, "backed off: {entry:?}");
+}
