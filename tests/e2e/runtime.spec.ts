@@ -8,7 +8,7 @@ import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { cdn, Fault } from './fixtures/cdn';
 
-const FAULTY = 'mfe/apps/faulty';
+const FAULTY = 'tests/apps/faulty';
 
 // Every test starts from, and leaves, the manifest the stack was published with.
 let manifestBefore = '';
