@@ -13,7 +13,7 @@ use leptos_router::hooks::use_navigate;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
-use crate::runtime::fallback::{rollback_notice, FallbackPlan, Outcome};
+use crate::runtime::fallback::{FallbackPlan, Outcome, Rollback};
 use crate::runtime::instances::{self, Context, Mounted, Target};
 use crate::runtime::placement::Placement;
 use crate::runtime::records::use_runtime;
@@ -128,9 +128,13 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
                     version: shown,
                     rolled_back,
                 } => {
-                    let text = rolled_back.map(|f| rollback_notice(&shown, &f));
+                    let rollback = rolled_back.map(|failed| Rollback {
+                        showing: shown.clone(),
+                        failed,
+                    });
+                    let text = rollback.as_ref().map(Rollback::notice);
                     runtime.record(&placement.slot, &placement.name, |r| {
-                        r.rolled_back = text.clone()
+                        r.rolled_back = rollback
                     });
                     let _ = notice.try_set(text);
                     let (_, m) = mounted.expect("Showing implies a mounted version");

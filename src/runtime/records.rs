@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use mfe_manifest::ValidatedManifest;
 
 use crate::runtime::config::RuntimeConfig;
+use crate::runtime::fallback::Rollback;
 use crate::runtime::status::Status;
 
 /// What the inspector shows about one app in one mount point.
@@ -23,8 +24,8 @@ pub struct InstanceRecord {
     pub init_ms: Option<f64>,
     pub mount_ms: Option<f64>,
     pub last_error: Option<String>,
-    /// The rollback notice while an earlier version is shown instead of the current one.
-    pub rolled_back: Option<String>,
+    /// Set while an earlier version is shown instead of the current one.
+    pub rolled_back: Option<Rollback>,
 }
 
 /// `navigator.storage`: whether storage is persistent, and how much is used.

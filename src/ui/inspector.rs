@@ -37,7 +37,7 @@ fn Row(record: InstanceRecord) -> impl IntoView {
             <td data-testid="inspector-init">{ms(r.init_ms)}</td>
             <td data-testid="inspector-mount">{ms(r.mount_ms)}</td>
             <td data-testid="inspector-rolled-back" data-rolled-back=if r.rolled_back.is_some() { "true" } else { "false" }>
-                {r.rolled_back.clone().unwrap_or_else(|| "No".into())}
+                {r.rolled_back.as_ref().map(|r| r.notice()).unwrap_or_else(|| "No".into())}
             </td>
             <td data-testid="inspector-error">{r.last_error.clone().unwrap_or_else(|| "None".into())}</td>
         </tr>

@@ -111,11 +111,17 @@ for (const [version, how, reason] of [
     const notice = page.getByTestId('app-rollback-notice');
     await expect(notice).toContainText(`Showing version 1.0.0 because ${version} failed:`);
     await expect(notice).toContainText(reason);
+    // The status bar says so too, in plain words, while the earlier version is on screen.
+    const bar = page.getByTestId('status-rollback');
+    await expect(bar).toHaveText(`faulty rolled back to 1.0.0 because ${version} failed · details`);
+    await expect(bar).toHaveAttribute('data-apps', 'faulty');
 
     await page.getByTestId('nav-inspector').click();
     const row = page.getByTestId('inspector-row-main-faulty');
     await expect(row.getByTestId('inspector-rolled-back')).toContainText(`because ${version} failed`);
     await expect(row.getByTestId('inspector-error')).toContainText(reason);
+    // Off screen, nothing is rolled back any more: the next mount tries the current version.
+    await expect(page.getByTestId('status-rollback')).toHaveCount(0);
     await expectShellWorks(page);
   });
 }
