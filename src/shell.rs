@@ -98,6 +98,8 @@ pub fn Shell() -> impl IntoView {
     runtime.roles.set(user_roles());
     provide_context(state);
     provide_context(runtime);
+    // Before any app is imported, so every uncaught error after that is seen.
+    crate::runtime::crash_watch::install(runtime);
     crate::offline::start(state);
     spawn_local(boot(state, runtime));
     let panel_open = RwSignal::new(false);
