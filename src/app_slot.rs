@@ -77,10 +77,10 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
         let life = (*effect_life).clone();
         let ctx = (*ctx).clone();
         spawn_local(async move {
-            // A slot replaced in the same render (e.g. a navigation to the same route) is
-            // disposed right after this one is created: let its unmount start first, so this
-            // mount waits for it instead of racing it.
-            gloo_timers::future::sleep(std::time::Duration::ZERO).await;
+            // Removed before this task ran (e.g. the route changed again at once): no mount.
+            // A slot replaced in the same render by one for the same app version needs no
+            // ordering here: `instances::mount` waits for an unmount in progress, and an
+            // instance still mounted elsewhere is never shared (a fresh one is loaded).
             if life.borrow().disposed {
                 return;
             }

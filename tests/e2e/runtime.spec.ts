@@ -165,6 +165,57 @@ test('publishing a new version while the page is open takes effect on the next n
   expect(consoleErrors).toEqual([]);
 });
 
+test('navigating to the open page, or replacing a slot in the same render, never leaves an app slot empty', async ({
+  page,
+}) => {
+  // faulty also in the sidebar, which stays on screen while the routes change.
+  const manifest = cdn.readManifest();
+  manifest.apps.faulty.current.slots = [{ name: 'sidebar', order: 20 }];
+  cdn.writeManifest(manifest);
+  await page.goto('/tasks');
+  const main = page.getByTestId('app-slot-main');
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  // The same path again, at once and past the manifest refresh interval: the app stays
+  // mounted and alive (it used to be unmounted under a slot still saying "mounted").
+  for (const wait of [0, 0, 3_100]) {
+    await page.waitForTimeout(wait);
+    await page.getByTestId('nav-tasks').click();
+    await page.waitForTimeout(300);
+    await expect(main).toHaveAttribute('data-status', 'mounted');
+    await expect(page.getByTestId('tasks-app')).toBeVisible();
+    await expect(page.getByTestId('task-title')).toBeEditable();
+  }
+
+  // A manifest change that alters the sidebar placement of the same version (a new earlier
+  // version to fall back to) replaces its slot in one render: the new slot mounts the same
+  // app version while the old one unmounts it.
+  const side = page.getByTestId('app-slot-sidebar-faulty');
+  await expect(side.getByTestId('faulty-app')).toBeVisible();
+  const count = side.getByTestId('faulty-count');
+  await count.click();
+  await expect(count).toHaveAttribute('data-count', '1');
+  await side.evaluate((slot) => slot.setAttribute('data-before-change', 'yes'));
+  const changed = cdn.readManifest();
+  const older = JSON.parse(JSON.stringify(changed.apps.faulty.current));
+  for (const key of ['version', 'entry', 'wasm'] as const) older[key] = older[key].replace('1.0.0', '0.9.0');
+  changed.apps.faulty.previous = [older];
+  cdn.writeManifest(changed);
+  await page.waitForTimeout(3_100);
+  await page.getByTestId('nav-notes').click(); // a navigation re-reads the manifest
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+  // A new slot element: the old one was replaced, not kept.
+  await expect(side).not.toHaveAttribute('data-before-change', 'yes');
+  await page.waitForTimeout(300);
+  await expect(side).toHaveAttribute('data-status', 'mounted');
+  await expect(side.getByTestId('faulty-app')).toBeVisible();
+  // The same instance mounted again (count goes on) or a fresh one (count starts over).
+  await count.click();
+  await expect(count).toHaveAttribute('data-count', /^[12]$/);
+  await page.getByTestId('nav-inspector').click();
+  await expect(page.getByTestId('inspector-row-sidebar-faulty')).toHaveAttribute('data-status', 'mounted');
+  await expect(page.getByTestId('inspector-row-sidebar-faulty').getByTestId('inspector-error')).toHaveText('None');
+});
+
 /** Clicks `link` and resolves with ms until `selector` is in the DOM (or rejects). */
 async function timeToMount(page: Page, link: string, selector: string): Promise<number> {
   return page.evaluate(
