@@ -1,10 +1,11 @@
 //! One app in one mount point: tries the current version, then earlier ones (client-side
 //! rollback), shows the status in plain words, a calm notice when an earlier version is shown,
-//! and an error panel with "Try again" when none could start. A failing app never takes the
-//! shell or the other apps down. The lifecycle work itself is in `runtime::instances`.
+//! and an error panel with "Try again" when none could start or when the app crashed while on
+//! screen. A failing app never takes the shell or the other apps down. The lifecycle work
+//! itself is in `runtime::instances`.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -13,7 +14,7 @@ use leptos_router::hooks::use_navigate;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
-use crate::runtime::fallback::{rollback_notice, FallbackPlan, Outcome};
+use crate::runtime::fallback::{FallbackPlan, Outcome, Rollback};
 use crate::runtime::instances::{self, Context, Mounted, Target};
 use crate::runtime::placement::Placement;
 use crate::runtime::records::use_runtime;
@@ -50,6 +51,8 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
     let failure = RwSignal::new(placement.unavailable.clone());
     let notice = RwSignal::new(None::<String>);
     let retry_in = RwSignal::new(None::<u64>);
+    // The error panel is about an app that crashed on screen, not one that could not start.
+    let stopped = RwSignal::new(false);
     let attempt = RwSignal::new(0u32);
     let life = Rc::new(RefCell::new(SlotLife::default()));
     let name = placement.name.clone();
@@ -74,26 +77,40 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
         let life = (*effect_life).clone();
         let ctx = (*ctx).clone();
         spawn_local(async move {
-            // A slot replaced in the same render (e.g. a navigation to the same route) is
-            // disposed right after this one is created: let its unmount start first, so this
-            // mount waits for it instead of racing it.
-            gloo_timers::future::sleep(std::time::Duration::ZERO).await;
+            // Removed before this task ran (e.g. the route changed again at once): no mount.
+            // A slot replaced in the same render by one for the same app version needs no
+            // ordering here: `instances::mount` waits for an unmount in progress, and an
+            // instance still mounted elsewhere is never shared (a fresh one is loaded).
             if life.borrow().disposed {
                 return;
             }
             element.set_inner_html("");
             failure.set(None);
+            stopped.set(false);
             retry_in.set(None);
             let (slot, name) = (placement.slot.clone(), placement.name.clone());
             let report = move |s: Status| {
                 let _ = status.try_set(s);
                 runtime.record(&slot, &name, |r| r.status = Some(s));
             };
+            let crashed = CrashPanel {
+                life: Rc::downgrade(&life),
+                element: element.clone(),
+                slot: placement.slot.clone(),
+                name: placement.name.clone(),
+                runtime,
+                status,
+                version,
+                notice,
+                failure,
+                stopped,
+            };
             let target = Target {
                 slot: placement.slot.clone(),
                 element,
                 base_path: placement.base_path.clone(),
                 params: placement.params.clone(),
+                on_crash: Rc::new(move |reason| crashed.show(reason)),
             };
             let versions = placement.versions.iter().map(|d| d.version.clone());
             let mut plan = FallbackPlan::new(versions, MAX_VERSIONS_TRIED);
@@ -128,9 +145,13 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
                     version: shown,
                     rolled_back,
                 } => {
-                    let text = rolled_back.map(|f| rollback_notice(&shown, &f));
+                    let rollback = rolled_back.map(|failed| Rollback {
+                        showing: shown.clone(),
+                        failed,
+                    });
+                    let text = rollback.as_ref().map(Rollback::notice);
                     runtime.record(&placement.slot, &placement.name, |r| {
-                        r.rolled_back = text.clone()
+                        r.rolled_back = rollback
                     });
                     let _ = notice.try_set(text);
                     let (_, m) = mounted.expect("Showing implies a mounted version");
@@ -228,7 +249,14 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
                 let name = panel_name.clone();
                 view! {
                     <div class="app-error" role="alert" data-testid="app-error">
-                        <p><strong>{format!("{name} could not start.")}</strong></p>
+                        <p data-testid="app-error-title"><strong>{
+                            let name = name.clone();
+                            move || if stopped.get() {
+                                format!("{name} stopped after an error.")
+                            } else {
+                                format!("{name} could not start.")
+                            }
+                        }</strong></p>
                         <p class="reason" data-testid="app-error-reason">{reason}</p>
                         <p>"The rest of the page keeps working."</p>
                         {move || retry_in.get().map(|s| view! {
@@ -247,6 +275,46 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
             })}
             <div node_ref=node class="app-root" data-testid=format!("app-root-{name}")></div>
         </div>
+    }
+}
+
+/// What the slot does when its mounted instance crashed (the instance is already BROKEN and
+/// out of the pool): forget it without calling it again, remove its DOM, and show the error
+/// panel whose "Try again" mounts a fresh instance. No automatic retry: a crash tends to
+/// happen again the same way.
+struct CrashPanel {
+    life: Weak<RefCell<SlotLife>>,
+    element: web_sys::HtmlElement,
+    slot: String,
+    name: String,
+    runtime: crate::runtime::records::RuntimeState,
+    status: RwSignal<Status>,
+    version: RwSignal<String>,
+    notice: RwSignal<Option<String>>,
+    failure: RwSignal<Option<String>>,
+    stopped: RwSignal<bool>,
+}
+
+impl CrashPanel {
+    fn show(&self, reason: String) {
+        if let Some(life) = self.life.upgrade() {
+            if let Ok(mut life) = life.try_borrow_mut() {
+                life.mounted = None;
+            }
+        }
+        self.element.set_inner_html("");
+        let version = self.version.try_get_untracked().unwrap_or_default();
+        let _ = self.status.try_set(Status::Broken);
+        let _ = self.notice.try_set(None);
+        let _ = self.stopped.try_set(true);
+        let _ = self
+            .failure
+            .try_set(Some(format!("Version {version}: {reason}")));
+        self.runtime.record(&self.slot, &self.name, |r| {
+            r.status = Some(Status::Broken);
+            r.last_error = Some(format!("{version}: {reason}"));
+            r.rolled_back = None;
+        });
     }
 }
 

@@ -103,7 +103,11 @@ async fn fetch_verified(url: &str, integrity: &str, timeout: Duration) -> Result
     response.binary().await.map_err(|e| format!("{url}: {e}"))
 }
 
-async fn import_from_bytes(js: &[u8]) -> Result<JsValue, String> {
+/// Imports `js` as a module from a new `blob:` URL. Returns the module namespace and that URL:
+/// the URL stays in the stack of every error this glue instance throws, which is how an
+/// uncaught error is tied to its app instance (`runtime::blame`). Revoking it after the import
+/// frees the blob without changing what stacks say.
+async fn import_from_bytes(js: &[u8]) -> Result<(JsValue, String), String> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(js).into());
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/javascript");
@@ -115,7 +119,7 @@ async fn import_from_bytes(js: &[u8]) -> Result<JsValue, String> {
         Err(e) => Err(describe(&e)),
     };
     let _ = web_sys::Url::revoke_object_url(&url);
-    result
+    result.map(|module| (module, url))
 }
 
 /// Fetches, verifies and compiles one app version (or returns what an earlier call kept).
@@ -156,18 +160,38 @@ pub async fn prepare(d: &AppDescriptor, timeout: Duration) -> Result<Prepared, S
     Ok(prepared)
 }
 
-/// Creates a new glue instance (and wasm instance) from prepared bytes. Returns the module
-/// namespace and how long import + init took.
-pub async fn instantiate(p: &Prepared, timeout: Duration) -> Result<(JsValue, f64), String> {
-    let started = monotonic_ms();
-    let module = import_from_bytes(&p.js).await?;
+/// A new glue instance imported from prepared bytes, not initialised yet.
+pub struct Imported {
+    pub module: JsValue,
+    /// The `blob:` URL the glue was imported from (see [`import_from_bytes`]).
+    pub script: String,
+}
+
+/// Imports a new glue instance from prepared bytes.
+pub async fn import(p: &Prepared) -> Result<Imported, String> {
+    let (module, script) = import_from_bytes(&p.js).await?;
+    Ok(Imported { module, script })
+}
+
+/// Hands the compiled module to the glue's initializer, which creates a new wasm instance and
+/// memory (nothing to do for a plain JS app).
+pub async fn init(p: &Prepared, module: &JsValue, timeout: Duration) -> Result<(), String> {
     if let Some(compiled) = &p.wasm {
         let init_args = js_sys::Object::new();
         js_sys::Reflect::set(&init_args, &"module_or_path".into(), compiled)
             .map_err(|e| describe(&e))?;
-        call(&module, "default", &init_args.into(), timeout).await?;
+        call(module, "default", &init_args.into(), timeout).await?;
     }
-    Ok((module, monotonic_ms() - started))
+    Ok(())
+}
+
+/// Creates a new glue instance (and wasm instance) from prepared bytes. Returns the module
+/// namespace and how long import + init took.
+pub async fn instantiate(p: &Prepared, timeout: Duration) -> Result<(JsValue, f64), String> {
+    let started = monotonic_ms();
+    let imported = import(p).await?;
+    init(p, &imported.module, timeout).await?;
+    Ok((imported.module, monotonic_ms() - started))
 }
 
 /// Fetches, verifies, imports and initialises one app version.

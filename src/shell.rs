@@ -98,6 +98,8 @@ pub fn Shell() -> impl IntoView {
     runtime.roles.set(user_roles());
     provide_context(state);
     provide_context(runtime);
+    // Before any app is imported, so every uncaught error after that is seen.
+    crate::runtime::crash_watch::install(runtime);
     crate::offline::start(state);
     spawn_local(boot(state, runtime));
     let panel_open = RwSignal::new(false);
@@ -114,11 +116,15 @@ pub fn Shell() -> impl IntoView {
             <RefreshOnNavigation/>
             <div class="shell-body">
                 <main id="main" class="shell-main" data-testid="shell-main">
-                    <Routes fallback=|| view! { <AppPage/> }>
+                    // Apps' routes come from the manifest, so every other path is one matched
+                    // route. Never the router's fallback: leptos_router (0.8) builds the
+                    // fallback inside the effect that tracks the URL, so every navigation
+                    // disposes it (its slots unmount their apps), while a navigation to the
+                    // same path keeps its DOM: a slot that says "mounted" over an empty app.
+                    // A matched route's view has its own owner and survives that.
+                    <Routes fallback=|| view! { <p role="alert" class="notice">"Nothing here."</p> }>
                         <Route path=path!("/") view=Home/>
                         <Route path=path!("/inspector") view=Inspector/>
-                        // Apps' routes come from the manifest; a matched route (unlike the
-                        // fallback) is not rebuilt when the same URL is navigated to again.
                         <Route path=path!("/*any") view=AppPage/>
                     </Routes>
                 </main>

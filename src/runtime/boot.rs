@@ -5,7 +5,6 @@
 use std::cell::RefCell;
 
 use leptos::prelude::*;
-use mfe_manifest::ValidatedManifest;
 
 use crate::clock::monotonic_ms;
 use crate::manifest_source;
@@ -21,29 +20,6 @@ thread_local! {
     static GATE: RefCell<RefreshGate> = RefCell::new(RefreshGate::new(REFRESH_INTERVAL_MS));
 }
 
-/// Puts development overrides (debug builds only) in front of the published versions.
-async fn with_overrides(mut validated: ValidatedManifest) -> ValidatedManifest {
-    if !cfg!(debug_assertions) {
-        return validated;
-    }
-    let names: Vec<String> = validated.manifest.apps.keys().cloned().collect();
-    for name in names {
-        let Some(url) = dev_override::url_for(&name) else {
-            continue;
-        };
-        match dev_override::resolve(&validated.manifest, &name, &url).await {
-            Ok(d) => {
-                if let Some(versions) = validated.manifest.apps.get_mut(&name) {
-                    let published = std::mem::replace(&mut versions.current, d);
-                    versions.previous.insert(0, published);
-                }
-            }
-            Err(e) => leptos::logging::warn!("{e}"),
-        }
-    }
-    validated
-}
-
 /// Reads the manifest and publishes it to the shell; `Err` only when nothing usable exists.
 pub async fn load(state: ShellState, runtime: RuntimeState) -> Result<(), String> {
     GATE.with(|g| g.borrow_mut().try_start(monotonic_ms()));
@@ -54,7 +30,7 @@ pub async fn load(state: ShellState, runtime: RuntimeState) -> Result<(), String
             return Err(reason);
         }
     };
-    let validated = with_overrides(loaded.manifest).await;
+    let validated = dev_override::apply(loaded.manifest).await;
     runtime.manifest_notice.set(loaded.notice);
     let changed = runtime
         .validated

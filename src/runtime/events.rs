@@ -59,12 +59,10 @@ pub fn publish(topic: &str, payload: JsValue) -> Result<(), String> {
             let Ok(copy) = serde::Serialize::serialize(&value, &serializer) else {
                 continue;
             };
-            // One subscriber throwing must not stop delivery to the others.
+            // One subscriber throwing must not stop delivery to the others; the app that
+            // threw is stopped like any app with an uncaught error (its stack says which).
             if let Err(e) = callback.call1(&JsValue::UNDEFINED, &copy) {
-                leptos::logging::warn!(
-                    "an event subscriber threw: {}",
-                    crate::loader::describe(&e)
-                );
+                crate::runtime::crash_watch::report(&e, None);
             }
         }
     });

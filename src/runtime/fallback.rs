@@ -83,6 +83,51 @@ pub fn rollback_notice(showing: &str, failure: &Failure) -> String {
     )
 }
 
+/// An earlier version on screen because the current one failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollback {
+    pub showing: String,
+    pub failed: Failure,
+}
+
+impl Rollback {
+    pub fn notice(&self) -> String {
+        rollback_notice(&self.showing, &self.failed)
+    }
+}
+
+/// The status bar's words for the apps on screen in an earlier version, `(app, rollback)`
+/// pairs; an app shown in several mount points is named once. `None` when there are none.
+pub fn rollback_summary<'a>(
+    rolled_back: impl IntoIterator<Item = (&'a str, &'a Rollback)>,
+) -> Option<String> {
+    let mut apps: Vec<(&str, &Rollback)> = Vec::new();
+    for (app, r) in rolled_back {
+        if !apps.iter().any(|(a, _)| *a == app) {
+            apps.push((app, r));
+        }
+    }
+    apps.sort_by_key(|(app, _)| *app);
+    match apps.as_slice() {
+        [] => None,
+        [(app, r)] => Some(format!(
+            "{app} rolled back to {} because {} failed",
+            r.showing, r.failed.version
+        )),
+        many => {
+            let parts: Vec<String> = many
+                .iter()
+                .map(|(app, r)| format!("{app} to {} ({} failed)", r.showing, r.failed.version))
+                .collect();
+            Some(format!(
+                "{} apps rolled back: {}",
+                many.len(),
+                parts.join(", ")
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +185,38 @@ mod tests {
                 version: "1.0.0".into(),
                 reason: "1.0.0 broke".into()
             })
+        );
+    }
+
+    fn rollback(showing: &str, failed: &str) -> Rollback {
+        Rollback {
+            showing: showing.into(),
+            failed: Failure {
+                version: failed.into(),
+                reason: "HTTP 404".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_status_bar_summary_names_each_rolled_back_app_once() {
+        assert_eq!(rollback_summary([]), None);
+        let faulty = rollback("1.0.0", "1.4.0");
+        assert_eq!(
+            rollback_summary([("faulty", &faulty)]).as_deref(),
+            Some("faulty rolled back to 1.0.0 because 1.4.0 failed")
+        );
+        let tasks = rollback("2.0.0", "2.1.0");
+        assert_eq!(
+            rollback_summary([("tasks", &tasks), ("faulty", &faulty), ("faulty", &faulty)])
+                .as_deref(),
+            Some(
+                "2 apps rolled back: faulty to 1.0.0 (1.4.0 failed), tasks to 2.0.0 (2.1.0 failed)"
+            )
+        );
+        assert_eq!(
+            faulty.notice(),
+            "Showing version 1.0.0 because 1.4.0 failed: HTTP 404"
         );
     }
 

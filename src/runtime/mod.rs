@@ -1,10 +1,13 @@
 //! The micro-app runtime. Decisions live in plain-Rust modules tested natively (`status`,
-//! `config`, `fallback`, `gate`, `bus`, `placement`); the browser adapters around them stay
-//! thin (`instances`, `events`, `records`, `preload`, `boot`, `storage`, `dev_override`).
+//! `config`, `fallback`, `gate`, `bus`, `placement`, `blame`, `tripwire`); the browser
+//! adapters around them stay thin (`instances`, `events`, `records`, `preload`, `boot`,
+//! `storage`, `dev_override`, `crash_watch`).
 
+pub mod blame;
 pub mod boot;
 pub mod bus;
 pub mod config;
+pub mod crash_watch;
 pub mod dev_override;
 pub mod events;
 pub mod fallback;
@@ -15,3 +18,4 @@ pub mod preload;
 pub mod records;
 pub mod status;
 pub mod storage;
+pub mod tripwire;

@@ -7,7 +7,11 @@ use leptos::prelude::*;
 use mfe_manifest::ValidatedManifest;
 
 use crate::runtime::config::RuntimeConfig;
+use crate::runtime::fallback::Rollback;
 use crate::runtime::status::Status;
+
+/// Uncaught errors kept for the inspector (the newest).
+pub const MAX_CRASHES: usize = 20;
 
 /// What the inspector shows about one app in one mount point.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -23,8 +27,20 @@ pub struct InstanceRecord {
     pub init_ms: Option<f64>,
     pub mount_ms: Option<f64>,
     pub last_error: Option<String>,
-    /// The rollback notice while an earlier version is shown instead of the current one.
-    pub rolled_back: Option<String>,
+    /// Set while an earlier version is shown instead of the current one.
+    pub rolled_back: Option<Rollback>,
+}
+
+/// One uncaught error the page reported, and what the runtime made of it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CrashRecord {
+    /// Milliseconds since the page started.
+    pub at_ms: f64,
+    /// The app instance it was attributed to: (slot, app, version); `None`: no app's.
+    pub app: Option<(String, String, String)>,
+    /// Whether this error stopped that instance (false: already stopped, or no app's).
+    pub stopped: bool,
+    pub message: String,
 }
 
 /// `navigator.storage`: whether storage is persistent, and how much is used.
@@ -49,6 +65,8 @@ pub struct RuntimeState {
     /// App versions fetched and compiled ahead of time (`name@version`).
     pub preloaded: RwSignal<Vec<String>>,
     pub storage: RwSignal<StorageInfo>,
+    /// Uncaught errors, oldest first, at most [`MAX_CRASHES`].
+    pub crashes: RwSignal<Vec<CrashRecord>>,
 }
 
 impl Default for RuntimeState {
@@ -61,6 +79,7 @@ impl Default for RuntimeState {
             records: RwSignal::new(BTreeMap::new()),
             preloaded: RwSignal::new(Vec::new()),
             storage: RwSignal::new(StorageInfo::default()),
+            crashes: RwSignal::new(Vec::new()),
         }
     }
 }
@@ -77,6 +96,15 @@ impl RuntimeState {
                     ..InstanceRecord::default()
                 });
             edit(record);
+        });
+    }
+
+    /// Keeps `crash` for the inspector, dropping the oldest beyond [`MAX_CRASHES`].
+    pub fn log_crash(&self, crash: CrashRecord) {
+        self.crashes.update(|c| {
+            c.push(crash);
+            let excess = c.len().saturating_sub(MAX_CRASHES);
+            c.drain(..excess);
         });
     }
 }

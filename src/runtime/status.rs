@@ -35,6 +35,9 @@ pub enum Event {
     Unmounted,
     /// A lifecycle call threw, rejected, trapped or timed out.
     Failed,
+    /// The app's code threw or trapped outside any lifecycle call (e.g. in a click handler
+    /// or a timer), as attributed by `blame`. During a lifecycle call the call fails instead.
+    Crashed,
     /// Start over with a fresh glue instance (after LOAD_ERROR or BROKEN).
     Retry,
 }
@@ -68,6 +71,7 @@ impl Status {
             (S::Mounted, E::UnmountStarted) => S::Unmounting,
             (S::Unmounting, E::Unmounted) => S::NotMounted,
             (S::Bootstrapping | S::Mounting | S::Mounted | S::Unmounting, E::Failed) => S::Broken,
+            (S::NotBootstrapped | S::NotMounted | S::Mounted, E::Crashed) => S::Broken,
             (S::LoadError | S::Broken, E::Retry) => S::NotLoaded,
             (from, event) => return Err(InvalidTransition { from, event }),
         };
@@ -165,6 +169,31 @@ mod tests {
         assert!(!S::Broken.is_reusable());
         assert!(!S::LoadError.is_reusable());
         assert!(S::NotMounted.is_reusable());
+    }
+
+    #[test]
+    fn a_crash_outside_a_lifecycle_call_breaks_the_instance() {
+        let mounted = [
+            E::LoadStarted,
+            E::Loaded,
+            E::BootstrapStarted,
+            E::Bootstrapped,
+            E::MountStarted,
+            E::Mounted,
+        ];
+        let mut crash_on_screen = mounted.to_vec();
+        crash_on_screen.push(E::Crashed);
+        assert_eq!(run(&crash_on_screen), Ok(S::Broken));
+        let mut crash_idle = mounted.to_vec();
+        crash_idle.extend([E::UnmountStarted, E::Unmounted, E::Crashed]);
+        assert_eq!(run(&crash_idle), Ok(S::Broken));
+        crash_on_screen.push(E::Retry);
+        assert_eq!(run(&crash_on_screen), Ok(S::NotLoaded));
+        // While a call runs, the call fails (Failed) instead; before loading nothing can crash.
+        assert!(S::Mounting.after(E::Crashed).is_err());
+        assert!(S::Loading.after(E::Crashed).is_err());
+        assert!(S::NotLoaded.after(E::Crashed).is_err());
+        assert!(S::Broken.after(E::Crashed).is_err());
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The inspector (route `/inspector`): every app instance with its status, version, source,
-//! bytes, timings, last error and whether it was rolled back; what was preloaded; the manifest
-//! in use; and whether this device keeps the workspace's storage.
+//! bytes, timings, last error and whether it was rolled back; uncaught errors and which app
+//! each was attributed to; what was preloaded; the manifest in use; and whether this device
+//! keeps the workspace's storage.
 
 use leptos::prelude::*;
 
-use crate::runtime::records::{use_runtime, InstanceRecord};
+use crate::runtime::records::{use_runtime, CrashRecord, InstanceRecord};
 use crate::runtime::{events, instances};
 
 fn ms(value: Option<f64>) -> String {
@@ -37,10 +38,37 @@ fn Row(record: InstanceRecord) -> impl IntoView {
             <td data-testid="inspector-init">{ms(r.init_ms)}</td>
             <td data-testid="inspector-mount">{ms(r.mount_ms)}</td>
             <td data-testid="inspector-rolled-back" data-rolled-back=if r.rolled_back.is_some() { "true" } else { "false" }>
-                {r.rolled_back.clone().unwrap_or_else(|| "No".into())}
+                {r.rolled_back.as_ref().map(|r| r.notice()).unwrap_or_else(|| "No".into())}
             </td>
             <td data-testid="inspector-error">{r.last_error.clone().unwrap_or_else(|| "None".into())}</td>
         </tr>
+    }
+}
+
+/// One uncaught error: when, whose (or nobody's), and whether it stopped that app.
+#[component]
+fn Crash(crash: CrashRecord) -> impl IntoView {
+    let (app, whose) = match &crash.app {
+        Some((slot, app, version)) => (
+            app.clone(),
+            format!(
+                "{app} {version} in {slot}: {}",
+                if crash.stopped {
+                    "stopped"
+                } else {
+                    "had already stopped"
+                }
+            ),
+        ),
+        None => (
+            String::new(),
+            "Not from any app: no app was stopped".to_string(),
+        ),
+    };
+    view! {
+        <li data-testid="inspector-crash" data-app=app data-stopped=crash.stopped.to_string()>
+            {format!("{:.0} s · {whose} · {}", crash.at_ms / 1000.0, crash.message)}
+        </li>
     }
 }
 
@@ -86,6 +114,21 @@ pub fn Inspector() -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+            <h2>"Uncaught errors"</h2>
+            <Show
+                when=move || runtime.crashes.with(|c| !c.is_empty())
+                fallback=|| view! { <p data-testid="inspector-no-crashes">"None."</p> }
+            >
+                <ol data-testid="inspector-crashes">
+                    <For
+                        each=move || runtime.crashes.get().into_iter().enumerate()
+                        key=|(i, c)| (*i, c.at_ms.to_bits())
+                        let:item
+                    >
+                        <Crash crash=item.1/>
+                    </For>
+                </ol>
+            </Show>
             <h2>"Preloaded while idle"</h2>
             <p data-testid="inspector-preloaded">
                 {move || {

@@ -1,10 +1,15 @@
 //! The status bar: which region serves this device (or why none does), each region's health
-//! and latency, and what is waiting in the outbox. Always visible, announced politely.
+//! and latency, what is waiting in the outbox, and which apps on screen run an earlier
+//! version because their current one failed. Always visible, announced politely.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use mfe_router::{Health, RegionSnapshot};
 
 use crate::outbox::StorageNoticeLine;
+use crate::runtime::fallback::rollback_summary;
+use crate::runtime::records::use_runtime;
+use crate::runtime::status::Status;
 use crate::state::use_shell;
 
 fn health_name(health: Health) -> &'static str {
@@ -57,6 +62,25 @@ pub fn StatusBar(panel_open: RwSignal<bool>) -> impl IntoView {
         }
     };
     let regions = move || state.router.get().map(|s| s.regions).unwrap_or_default();
+    let runtime = use_runtime();
+    // Only apps on screen: a rollback is retried from the current version on the next mount.
+    let rollback = Memo::new(move |_| {
+        runtime.records.with(|records| {
+            let shown = records.values().filter_map(|r| {
+                let on_screen = r.status == Some(Status::Mounted);
+                r.rolled_back
+                    .as_ref()
+                    .filter(|_| on_screen)
+                    .map(|rb| (r.app.as_str(), rb))
+            });
+            let apps = shown
+                .clone()
+                .map(|(app, _)| app)
+                .collect::<Vec<_>>()
+                .join(" ");
+            rollback_summary(shown).map(|text| (text, apps))
+        })
+    });
     view! {
         <footer class="status-bar" data-testid="status-bar" aria-label="Connection status">
             <span
@@ -92,6 +116,11 @@ pub fn StatusBar(panel_open: RwSignal<bool>) -> impl IntoView {
                     </li>
                 </For>
             </ul>
+            {move || rollback.get().map(|(text, apps)| view! {
+                <span class="rollback" data-testid="status-rollback" data-apps=apps>
+                    {text}" · "<A href="/inspector">"details"</A>
+                </span>
+            })}
             <button
                 class="outbox-toggle"
                 data-testid="outbox-toggle"

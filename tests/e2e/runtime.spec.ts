@@ -8,7 +8,7 @@ import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { cdn, Fault } from './fixtures/cdn';
 
-const FAULTY = 'mfe/apps/faulty';
+const FAULTY = 'tests/apps/faulty';
 
 // Every test starts from, and leaves, the manifest the stack was published with.
 let manifestBefore = '';
@@ -111,11 +111,17 @@ for (const [version, how, reason] of [
     const notice = page.getByTestId('app-rollback-notice');
     await expect(notice).toContainText(`Showing version 1.0.0 because ${version} failed:`);
     await expect(notice).toContainText(reason);
+    // The status bar says so too, in plain words, while the earlier version is on screen.
+    const bar = page.getByTestId('status-rollback');
+    await expect(bar).toHaveText(`faulty rolled back to 1.0.0 because ${version} failed · details`);
+    await expect(bar).toHaveAttribute('data-apps', 'faulty');
 
     await page.getByTestId('nav-inspector').click();
     const row = page.getByTestId('inspector-row-main-faulty');
     await expect(row.getByTestId('inspector-rolled-back')).toContainText(`because ${version} failed`);
     await expect(row.getByTestId('inspector-error')).toContainText(reason);
+    // Off screen, nothing is rolled back any more: the next mount tries the current version.
+    await expect(page.getByTestId('status-rollback')).toHaveCount(0);
     await expectShellWorks(page);
   });
 }
@@ -157,6 +163,57 @@ test('publishing a new version while the page is open takes effect on the next n
   await expect(page.getByTestId('faulty-app')).toHaveAttribute('data-version', '1.7.0');
   await expect(page.getByTestId('app-slot-main')).toHaveAttribute('data-rolled-back', 'false');
   expect(consoleErrors).toEqual([]);
+});
+
+test('navigating to the open page, or replacing a slot in the same render, never leaves an app slot empty', async ({
+  page,
+}) => {
+  // faulty also in the sidebar, which stays on screen while the routes change.
+  const manifest = cdn.readManifest();
+  manifest.apps.faulty.current.slots = [{ name: 'sidebar', order: 20 }];
+  cdn.writeManifest(manifest);
+  await page.goto('/tasks');
+  const main = page.getByTestId('app-slot-main');
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  // The same path again, at once and past the manifest refresh interval: the app stays
+  // mounted and alive (it used to be unmounted under a slot still saying "mounted").
+  for (const wait of [0, 0, 3_100]) {
+    await page.waitForTimeout(wait);
+    await page.getByTestId('nav-tasks').click();
+    await page.waitForTimeout(300);
+    await expect(main).toHaveAttribute('data-status', 'mounted');
+    await expect(page.getByTestId('tasks-app')).toBeVisible();
+    await expect(page.getByTestId('task-title')).toBeEditable();
+  }
+
+  // A manifest change that alters the sidebar placement of the same version (a new earlier
+  // version to fall back to) replaces its slot in one render: the new slot mounts the same
+  // app version while the old one unmounts it.
+  const side = page.getByTestId('app-slot-sidebar-faulty');
+  await expect(side.getByTestId('faulty-app')).toBeVisible();
+  const count = side.getByTestId('faulty-count');
+  await count.click();
+  await expect(count).toHaveAttribute('data-count', '1');
+  await side.evaluate((slot) => slot.setAttribute('data-before-change', 'yes'));
+  const changed = cdn.readManifest();
+  const older = JSON.parse(JSON.stringify(changed.apps.faulty.current));
+  for (const key of ['version', 'entry', 'wasm'] as const) older[key] = older[key].replace('1.0.0', '0.9.0');
+  changed.apps.faulty.previous = [older];
+  cdn.writeManifest(changed);
+  await page.waitForTimeout(3_100);
+  await page.getByTestId('nav-notes').click(); // a navigation re-reads the manifest
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+  // A new slot element: the old one was replaced, not kept.
+  await expect(side).not.toHaveAttribute('data-before-change', 'yes');
+  await page.waitForTimeout(300);
+  await expect(side).toHaveAttribute('data-status', 'mounted');
+  await expect(side.getByTestId('faulty-app')).toBeVisible();
+  // The same instance mounted again (count goes on) or a fresh one (count starts over).
+  await count.click();
+  await expect(count).toHaveAttribute('data-count', /^[12]$/);
+  await page.getByTestId('nav-inspector').click();
+  await expect(page.getByTestId('inspector-row-sidebar-faulty')).toHaveAttribute('data-status', 'mounted');
+  await expect(page.getByTestId('inspector-row-sidebar-faulty').getByTestId('inspector-error')).toHaveText('None');
 });
 
 /** Clicks `link` and resolves with ms until `selector` is in the DOM (or rejects). */

@@ -1,0 +1,44 @@
+/**
+ * Idle preload: while the browser is idle, apps that are not on screen are fetched and
+ * compiled, so their first visit needs no network. Counted from the page's own requests
+ * (the service worker's caching requests are its own and not counted).
+ */
+import type { Request } from '@playwright/test';
+import { test, expect } from './fixtures';
+
+/** `tasks.js` / `tasks_bg.wasm` requested by the page (not by the service worker). */
+function tasksAsset(request: Request): string | undefined {
+  if (request.serviceWorker()) return undefined;
+  const match = /^\/apps\/tasks\/[^/]+\/([^/]+\.(?:js|wasm))$/.exec(new URL(request.url()).pathname);
+  return match?.[1];
+}
+
+test('apps not on screen are fetched and compiled while idle, so their first visit fetches nothing', async ({
+  page,
+  consoleErrors,
+}) => {
+  const fetched: string[] = [];
+  page.on('request', (request) => {
+    const asset = tasksAsset(request);
+    if (asset) fetched.push(asset);
+  });
+  const started = Date.now();
+  await page.goto('/');
+  await expect(page.getByTestId('home')).toBeVisible();
+  await expect(page.getByTestId('tasks-app')).toHaveCount(0);
+
+  // Without any navigation to /tasks, its glue and wasm are fetched…
+  await expect.poll(() => [...fetched].sort(), { timeout: 15_000 }).toEqual(['tasks.js', 'tasks_bg.wasm']);
+  // …and compiled (the inspector lists versions once prepared).
+  await page.getByTestId('nav-inspector').click();
+  await expect(page.getByTestId('inspector-preloaded')).toContainText('tasks@1.0.0');
+  console.log(`tasks preloaded ${Date.now() - started} ms after the page was opened`);
+
+  // The first visit mounts from the preloaded bytes: no request for its files at all.
+  const clicked = Date.now();
+  await page.getByTestId('nav-tasks').click();
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  console.log(`first visit to tasks after preload: ${Date.now() - clicked} ms to visible (Playwright round trips included)`);
+  expect(fetched).toHaveLength(2);
+  expect(consoleErrors).toEqual([]);
+});
