@@ -4,20 +4,17 @@
 
 use futures::future::{select, Either, FutureExt};
 use leptos::prelude::*;
-use mfe_outbox::{Change, Completion, Outcome, Work};
+use mfe_outbox::{Change, Completion, Outbox, Outcome, Work};
+use mfe_outbox_web::background::fails_over;
+use mfe_outbox_web::rounds::{drain_rounds, record, DrainHost, Phase};
 use mfe_router::RequestOutcome;
 
-use mfe_outbox_web::background::fails_over;
-
 use super::transport::{self, Answer};
-use super::{random_unit, reload, store, tabs, view, with};
+use super::{reload, store, tabs, view, with};
 use crate::clock::now_ms;
 use crate::routing;
 use crate::state::ShellState;
 
-/// Upper bound on rounds in one session (each round sends up to the core's batch and stream
-/// limits), so a session always ends and releases the lock.
-const MAX_ROUNDS: usize = 10_000;
 /// When another tab holds the lock, look again after this long (it may be about to finish).
 const LOCK_RETRY_MS: u32 = 1_000;
 /// Longest sleep between sessions while something waits (the core may say "much later").
@@ -89,6 +86,38 @@ fn schedule(state: ShellState, at_ms: i64) {
     with(|s| s.timer = Some(timer));
 }
 
+/// The page as a drain host: the shell's outbox service, the router's regions with hedging,
+/// the UI and the other tabs.
+struct Page(ShellState);
+
+impl DrainHost for Page {
+    fn with_outbox<R>(&self, f: impl FnOnce(&mut Outbox) -> R) -> Option<R> {
+        with(|s| f(&mut s.outbox))
+    }
+
+    fn online(&self) -> bool {
+        crate::connectivity::is_online()
+    }
+
+    /// Another tab may have saved commands its notice has not announced yet: adopt every
+    /// record this drainer does not know before deciding what to send, or a stream could be
+    /// sent out of order.
+    async fn before_round(&self) -> Result<(), store::StoreError> {
+        adopt_new(self.0).await
+    }
+
+    async fn deliver(&self, work: &Work) -> Vec<Change> {
+        deliver(self.0, work).await
+    }
+
+    fn changed(&self, phase: Phase) {
+        view::publish(self.0);
+        if phase == Phase::Recorded {
+            tabs::tell(tabs::Notice::Changed);
+        }
+    }
+}
+
 async fn session(state: ShellState) {
     if let Err(e) = reload(state, true).await {
         state
@@ -96,40 +125,9 @@ async fn session(state: ShellState) {
             .update(|v| v.storage_error = Some(e.to_string()));
         return;
     }
-    for _round in 0..MAX_ROUNDS {
-        // Another tab may have saved commands its notice has not announced yet: adopt every
-        // record this drainer does not know before deciding what to send, or a stream could
-        // be sent out of order.
-        if let Err(e) = adopt_new(state).await {
-            leptos::logging::warn!("outbox reload failed: {e}");
-            return;
-        }
-        let online = crate::connectivity::is_online();
-        let now = now_ms();
-        let Some(poll) = with(|s| {
-            s.outbox.set_online(online);
-            s.outbox.poll(now, &mut random_unit)
-        }) else {
-            return;
-        };
-        // In-flight state is durable before any request leaves.
-        if let Err(e) = store::apply(&poll.changes).await {
-            leptos::logging::warn!("cannot mark commands in flight: {e}");
-            return;
-        }
-        if poll.work.is_empty() {
-            break;
-        }
-        view::publish(state);
-        let results =
-            futures::future::join_all(poll.work.iter().map(|work| deliver(state, work))).await;
-        let changes: Vec<Change> = results.into_iter().flatten().collect();
-        if let Err(e) = store::apply(&changes).await {
-            leptos::logging::warn!("cannot record delivery results: {e}");
-            return;
-        }
-        view::publish(state);
-        tabs::tell(tabs::Notice::Changed);
+    if let Err(e) = drain_rounds(&Page(state)).await {
+        leptos::logging::warn!("outbox drain stopped: {e}");
+        return;
     }
     let now = now_ms();
     if let Some(Some(at)) = with(|s| s.outbox.next_wake(now)) {
@@ -147,16 +145,7 @@ fn router_outcome(answer: &Answer) -> RequestOutcome {
 }
 
 fn complete(work: &Work, region: &str, answer: &Answer) -> Completion {
-    let now = now_ms();
-    with(|s| match answer {
-        Answer::Whole(outcome) => s
-            .outbox
-            .complete(now, work, region, outcome, &mut random_unit),
-        Answer::Items(items) => s
-            .outbox
-            .complete_items(now, work, region, items, &mut random_unit),
-    })
-    .unwrap_or_default()
+    with(|s| record(&mut s.outbox, work, region, answer)).unwrap_or_default()
 }
 
 /// One request to one region, reported to the router when it ends.

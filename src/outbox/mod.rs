@@ -47,11 +47,6 @@ fn with<R>(f: impl FnOnce(&mut Service) -> R) -> Option<R> {
     SERVICE.with(|s| s.borrow_mut().as_mut().map(f))
 }
 
-/// A random unit in [0, 1) for the core's jitter.
-fn random_unit() -> f64 {
-    js_sys::Math::random()
-}
-
 /// Reads the store into memory (for display, or as the drainer's starting point when
 /// `persist` is set: then interrupted sends become pending again, durably).
 async fn reload(state: ShellState, persist: bool) -> Result<(), StoreError> {

@@ -1,23 +1,20 @@
 //! Delivery with no page open (Background Sync): the service worker wakes, takes the same
-//! drain lock as the pages, reads the outbox from IndexedDB, lets the outbox core decide what
-//! is due, sends it to the regions in the order the page last knew them (failing over on the
-//! same answers the page fails over on), records every outcome durably, and tells any page
-//! that opens later (or is open elsewhere) through the same channel.
+//! drain lock as the pages, reads the outbox from IndexedDB and runs the same drain loop
+//! ([`crate::rounds`]) as a page, sending each piece of work to the regions in the order of
+//! `regions.json` (failing over on the same answers a page fails over on), and tells any page
+//! open elsewhere through the same channel.
 //!
-//! The page's drainer adds what only a page has: live region measurements, hedging, and the
-//! UI. Every decision — what is due, batching, classification, backoff, dead letters — is the
-//! core's, for both.
+//! The page's drainer adds what only a page has: live region measurements, hedging, the UI.
+
+use std::cell::RefCell;
 
 use mfe_outbox::{Change, Config, Outbox, Outcome, Work};
 use serde::Serialize;
 
+use crate::rounds::{self, now_ms, DrainHost, Phase};
 use crate::store::{self, StoreError};
 use crate::tabs::{self, Notice};
 use crate::transport::{self, Answer};
-
-/// Bound on rounds in one wake-up, so the worker always finishes (the browser retries a sync
-/// that reports work left).
-const MAX_ROUNDS: usize = 1_000;
 
 /// What one wake-up did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -34,51 +31,63 @@ pub struct Report {
     pub error: Option<String>,
 }
 
-/// Whether a whole-request answer means "try the next region" (same rule as the page).
+/// Whether a whole-request answer means "try the next region" (the page's rule too).
 pub fn fails_over(answer: &Answer) -> bool {
     matches!(answer, Answer::Whole(o) if o.class().should_fail_over())
 }
 
-fn now_ms() -> i64 {
-    js_sys::Date::now() as i64
+/// The worker as a drain host: its own outbox core, regions in a fixed order, no UI.
+struct Worker {
+    outbox: RefCell<Outbox>,
+    /// `(name, base URL)`, best first.
+    regions: Vec<(String, String)>,
 }
 
-fn random_unit() -> f64 {
-    js_sys::Math::random()
-}
+impl DrainHost for Worker {
+    fn with_outbox<R>(&self, f: impl FnOnce(&mut Outbox) -> R) -> Option<R> {
+        Some(f(&mut self.outbox.borrow_mut()))
+    }
 
-/// Sends `work` to `regions` (base URLs, best first) until one gives an answer that is not a
-/// reason to fail over; returns the core's changes for that answer.
-async fn deliver(outbox: &mut Outbox, work: &Work, regions: &[(String, String)]) -> Vec<Change> {
-    let mut last: Option<(String, Answer)> = None;
-    for (name, url) in regions {
-        let answer = transport::send(work, url.trim_end_matches('/')).await;
-        let final_answer = !fails_over(&answer);
-        last = Some((name.clone(), answer));
-        if final_answer {
-            break;
+    fn online(&self) -> bool {
+        true
+    }
+
+    async fn before_round(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn deliver(&self, work: &Work) -> Vec<Change> {
+        let mut last: Option<(String, Answer)> = None;
+        for (name, url) in &self.regions {
+            let answer = transport::send(work, url.trim_end_matches('/')).await;
+            let settled = !fails_over(&answer);
+            last = Some((name.clone(), answer));
+            if settled {
+                break;
+            }
+        }
+        let (region, answer) = last.unwrap_or_else(|| {
+            (
+                String::new(),
+                Answer::Whole(Outcome::Network("no region is known".into())),
+            )
+        });
+        rounds::record(&mut self.outbox.borrow_mut(), work, &region, &answer).changes
+    }
+
+    fn changed(&self, phase: Phase) {
+        if phase == Phase::Recorded {
+            tabs::tell_once(Notice::Changed);
         }
     }
-    let now = now_ms();
-    let (region, answer) = last.unwrap_or_else(|| {
-        (
-            String::new(),
-            Answer::Whole(Outcome::Network("no region is known".into())),
-        )
-    });
-    let completion = match &answer {
-        Answer::Whole(outcome) => outbox.complete(now, work, &region, outcome, &mut random_unit),
-        Answer::Items(items) => outbox.complete_items(now, work, &region, items, &mut random_unit),
-    };
-    completion.changes
 }
 
 /// One wake-up: drain under the lock. `regions` are `(name, base URL)`, best first.
 pub async fn drain(regions: Vec<(String, String)>) -> Report {
-    let report = std::rc::Rc::new(std::cell::RefCell::new(Report::default()));
+    let report = std::rc::Rc::new(RefCell::new(Report::default()));
     let inner = report.clone();
     let ran = tabs::exclusive(tabs::DRAIN_LOCK, move || async move {
-        let result = session(&regions).await;
+        let result = session(regions).await;
         let mut r = inner.borrow_mut();
         match result {
             Ok(done) => *r = done,
@@ -91,28 +100,19 @@ pub async fn drain(regions: Vec<(String, String)>) -> Report {
     report
 }
 
-async fn session(regions: &[(String, String)]) -> Result<Report, StoreError> {
+async fn session(regions: Vec<(String, String)>) -> Result<Report, StoreError> {
     let loaded = store::load().await?;
     let mut outbox = Outbox::new(Config::default());
     // Interrupted sends become pending again (their idempotency keys make a resend safe).
     let restored = outbox.restore(loaded.entries, now_ms());
     store::apply(&restored).await?;
     let before = outbox.counts();
-    for _round in 0..MAX_ROUNDS {
-        let poll = outbox.poll(now_ms(), &mut random_unit);
-        // In-flight state is durable before any request leaves, as in the page.
-        store::apply(&poll.changes).await?;
-        if poll.work.is_empty() {
-            break;
-        }
-        let mut changes = Vec::new();
-        for work in &poll.work {
-            changes.extend(deliver(&mut outbox, work, regions).await);
-        }
-        store::apply(&changes).await?;
-        tabs::tell_once(Notice::Changed);
-    }
-    let after = outbox.counts();
+    let worker = Worker {
+        outbox: RefCell::new(outbox),
+        regions,
+    };
+    rounds::drain_rounds(&worker).await?;
+    let after = worker.outbox.borrow().counts();
     Ok(Report {
         ran: true,
         delivered: after.delivered.saturating_sub(before.delivered),

@@ -9,6 +9,7 @@
 
 pub mod background;
 pub mod fetch;
+pub mod rounds;
 pub mod store;
 pub mod tabs;
 pub mod transport;
