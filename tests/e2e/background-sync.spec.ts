@@ -4,18 +4,10 @@
  * drain and the command reaches the regions exactly once. Reopening shows it delivered, and no
  * page sends it again.
  */
-import type { CDPSession, Page } from '@playwright/test';
-import { test, expect, regions, waitForRegions } from './fixtures';
+import type { CDPSession } from '@playwright/test';
+import { test, expect, regions, waitForRegions, addTask } from './fixtures';
 import { readOutbox } from './fixtures/outbox';
 import { STACK } from './fixtures/stack';
-
-async function addTask(page: Page, title: string): Promise<string> {
-  await page.getByTestId('task-title').fill(title);
-  await page.getByTestId('task-add').click();
-  const item = page.getByTestId('task-item').filter({ hasText: title });
-  await expect(item).toHaveCount(1);
-  return (await item.getAttribute('data-command-id'))!;
-}
 
 /** The shell's service worker registration id, as the DevTools protocol names it. */
 async function registrationId(cdp: CDPSession): Promise<string> {

@@ -4,19 +4,11 @@
  * hysteresis, recovery, a total outage, ambiguous failures, and a chaos run.
  */
 import type { Page, Request } from '@playwright/test';
-import { test, expect, regions, servingRegion, waitForRegions } from './fixtures';
+import { test, expect, regions, servingRegion, waitForRegions, addTask } from './fixtures';
 import type { RegionName } from './fixtures/stack';
 import type { StoredCommand } from './fixtures/regions';
 
 const COMMAND_URL = /\/commands(:batch)?$/;
-
-async function addTask(page: Page, title: string): Promise<string> {
-  await page.getByTestId('task-title').fill(title);
-  await page.getByTestId('task-add').click();
-  const item = page.getByTestId('task-item').filter({ hasText: title });
-  await expect(item).toHaveCount(1);
-  return (await item.getAttribute('data-command-id'))!;
-}
 
 async function delivered(page: Page, title: string, timeout = 20_000) {
   await expect(page.getByTestId('task-item').filter({ hasText: title })).toHaveAttribute(

@@ -6,16 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { test, expect, regions, waitForRegions } from './fixtures';
+import { test, expect, regions, waitForRegions, addTask } from './fixtures';
 import { STACK } from './fixtures/stack';
-
-async function addTask(page: Page, title: string): Promise<string> {
-  await page.getByTestId('task-title').fill(title);
-  await page.getByTestId('task-add').click();
-  const item = page.getByTestId('task-item').filter({ hasText: title });
-  await expect(item).toHaveCount(1);
-  return (await item.getAttribute('data-command-id'))!;
-}
 
 async function waitOfflineReady(page: Page) {
   await expect(page.getByTestId('offline-status')).toHaveAttribute('data-ready', 'true', {

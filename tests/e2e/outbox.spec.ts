@@ -4,17 +4,9 @@
  * stores (what really took effect) or the page's IndexedDB.
  */
 import type { Page } from '@playwright/test';
-import { test, expect, regions, waitForRegions } from './fixtures';
+import { test, expect, regions, waitForRegions, addTask } from './fixtures';
 import { installDiskFullSwitch, readOutbox, setDiskFull } from './fixtures/outbox';
 import type { StoredCommand } from './fixtures/regions';
-
-async function addTask(page: Page, title: string): Promise<string> {
-  await page.getByTestId('task-title').fill(title);
-  await page.getByTestId('task-add').click();
-  const item = page.getByTestId('task-item').filter({ hasText: title });
-  await expect(item).toHaveCount(1);
-  return (await item.getAttribute('data-command-id'))!;
-}
 
 async function addNote(page: Page, text: string): Promise<string> {
   await page.getByTestId('note-text').fill(text);

@@ -2,18 +2,8 @@
  * The walking skeleton end to end: the shell boots, loads the tasks micro app at run time on
  * its route, and a command travels app → host.dispatch → IndexedDB → POST /commands → a region.
  */
-import { test, expect, regions, servingRegion, waitForRegions } from './fixtures';
+import { test, expect, regions, servingRegion, waitForRegions, addTask } from './fixtures';
 import type { RegionName } from './fixtures/stack';
-
-async function addTask(page: import('@playwright/test').Page, title: string): Promise<string> {
-  await page.getByTestId('task-title').fill(title);
-  await page.getByTestId('task-add').click();
-  const item = page.getByTestId('task-item').filter({ hasText: title });
-  await expect(item).toHaveCount(1);
-  const id = await item.getAttribute('data-command-id');
-  expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-  return id!;
-}
 
 test('the shell boots and mounts the tasks app on its route without console errors', async ({
   page,

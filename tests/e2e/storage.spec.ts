@@ -5,18 +5,9 @@
  * assertions read the page's IndexedDB and the regions' stores.
  */
 import { randomUUID } from 'node:crypto';
-import type { Page } from '@playwright/test';
-import { test, expect, regions, waitForRegions } from './fixtures';
+import { test, expect, regions, waitForRegions, addTask } from './fixtures';
 import { readOutbox } from './fixtures/outbox';
 import type { StoredCommand } from './fixtures/regions';
-
-async function addTask(page: Page, title: string): Promise<string> {
-  await page.getByTestId('task-title').fill(title);
-  await page.getByTestId('task-add').click();
-  const item = page.getByTestId('task-item').filter({ hasText: title });
-  await expect(item).toHaveCount(1);
-  return (await item.getAttribute('data-command-id'))!;
-}
 
 /** Waits until every region holds all `ids` (after replication), and returns one's view. */
 async function everywhere(ids: string[], timeoutMs = 30_000): Promise<StoredCommand[]> {
