@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect, regions, waitForRegions, addTask } from './fixtures';
 import { STACK } from './fixtures/stack';
+import { cdn } from './fixtures/cdn';
 
 async function waitOfflineReady(page: Page) {
   await expect(page.getByTestId('offline-status')).toHaveAttribute('data-ready', 'true', {
@@ -105,5 +106,51 @@ test('a new shell build waits for "Update", which reloads into it with pending c
     void context;
   } finally {
     writeFileSync(swPath, original);
+  }
+});
+
+test('a version published while the page is open is used on the next navigation, opens offline, and a rollback is honoured', async ({
+  page,
+  context,
+}) => {
+  const manifest = cdn.snapshot();
+  const version = (v: string) =>
+    expect(page.getByTestId('faulty-app')).toHaveAttribute('data-version', v, { timeout: 20_000 });
+  const openFaulty = async () => {
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByTestId('nav-faulty').click();
+  };
+  try {
+    await page.goto('/faulty');
+    await version('1.0.0');
+    await waitOfflineReady(page);
+
+    cdn.publish('tests/apps/faulty', 'faulty', '1.8.0');
+    // The shell reads the manifest again on navigation, at most every 3 s.
+    await page.waitForTimeout(3_100);
+    await openFaulty();
+    await version('1.8.0');
+    // The worker keeps the new version's files, so it opens with no network.
+    await expect
+      .poll(() =>
+        page.evaluate(async () => {
+          const cache = await caches.open('apps-v1');
+          const keys = (await cache.keys()).map((r) => new URL(r.url).pathname);
+          return keys.filter((k) => k.startsWith('/apps/faulty/1.8.0/')).length;
+        }),
+      )
+      .toBe(2);
+    await context.setOffline(true);
+    await page.reload();
+    await version('1.8.0');
+
+    await context.setOffline(false);
+    cdn.rollback('faulty');
+    await page.waitForTimeout(3_100);
+    await openFaulty();
+    await version('1.0.0');
+    await expect(page.getByTestId('app-slot-main')).toHaveAttribute('data-rolled-back', 'false');
+  } finally {
+    cdn.restore(manifest);
   }
 });
