@@ -193,8 +193,9 @@ test('Retry-After is honoured: no new attempt before it expires', async ({ page 
   expect(posts.length, 'no request during Retry-After').toBe(burst);
   await everyRegion({});
   await expect.poll(() => posts.length, { timeout: 20_000 }).toBeGreaterThan(burst);
+  // Times are when the test process saw each request, a few ms after the page sent it.
   expect(posts[burst] - burstEnd).toBeGreaterThanOrEqual(3_000 - 1_100);
-  expect(posts[burst] - posts[0]).toBeGreaterThanOrEqual(3_000);
+  expect(posts[burst] - posts[0]).toBeGreaterThanOrEqual(3_000 - 50);
 });
 
 test('a full disk gives a clear error and keeps what the user typed', async ({ page }) => {
