@@ -69,6 +69,11 @@ pub struct Args {
     /// demos and tests see a change within seconds; pass '{}' for production's 30 s / 5 s.
     #[arg(long, default_value = DEFAULT_ROUTER_CONFIG, value_parser = parse_json_object)]
     pub router_config: serde_json::Value,
+    /// An origin a team's `mfe dev` server runs on (e.g. http://127.0.0.1:8700): the page's
+    /// Content Security Policy lets it fetch from there, so a debug shell's dev override can
+    /// load the app. Repeatable; for development stacks only.
+    #[arg(long = "dev-origin", value_name = "ORIGIN")]
+    pub dev_origins: Vec<String>,
 }
 
 /// Probe faster than production: a region that dies shows as down within a few seconds.
@@ -110,6 +115,7 @@ impl Args {
             },
             router_config: Some(self.router_config)
                 .filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
+            dev_origins: self.dev_origins,
         }
     }
 }

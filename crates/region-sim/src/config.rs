@@ -52,6 +52,9 @@ pub struct SimConfig {
     /// Router settings for the shell, served as `router` in `/regions.json` (None: the
     /// shell's defaults).
     pub router_config: Option<serde_json::Value>,
+    /// Origins of `mfe dev` servers the page may fetch from (CSP `connect-src`), for dev
+    /// overrides in a debug shell. Empty in production.
+    pub dev_origins: Vec<String>,
 }
 
 impl SimConfig {
@@ -76,6 +79,7 @@ impl SimConfig {
             health_lag_bound_ms: 10_000,
             rate_limit: RateLimit::DEFAULT,
             router_config: None,
+            dev_origins: Vec::new(),
         }
     }
 
@@ -84,6 +88,18 @@ impl SimConfig {
     /// so turning it on later cannot expose it.
     pub fn validate(&self) -> Result<()> {
         ensure!(!self.regions.is_empty(), "at least one region is needed");
+        for origin in &self.dev_origins {
+            // It goes into the page's CSP: only a bare origin, nothing that could add a source
+            // or a directive.
+            let bare =
+                mfe_manifest::origin_of(origin).filter(|o| o == origin.trim_end_matches('/'));
+            ensure!(
+                bare.is_some_and(|o| o
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')),
+                "--dev-origin {origin:?}: expected an origin such as http://127.0.0.1:8700"
+            );
+        }
         ensure!(
             self.regions.len() <= MAX_REGIONS,
             "at most {MAX_REGIONS} regions are supported"
@@ -147,6 +163,23 @@ mod tests {
         assert!(err.contains("loopback"), "{err}");
         config.admin = false;
         assert!(config.validate().is_err(), "checked even while off");
+    }
+
+    #[test]
+    fn dev_origins_must_be_bare_origins() {
+        let mut config = SimConfig::for_tests("/tmp/x");
+        config.dev_origins = vec!["http://127.0.0.1:8700".into()];
+        config.validate().unwrap();
+        for bad in [
+            "http://127.0.0.1:8700/mfe.json",
+            "127.0.0.1:8700",
+            "http://a; script-src *",
+            "javascript://x",
+        ] {
+            config.dev_origins = vec![bad.into()];
+            let err = config.validate().unwrap_err().to_string();
+            assert!(err.contains("expected an origin"), "{bad}: {err}");
+        }
     }
 
     #[test]

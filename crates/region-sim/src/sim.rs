@@ -155,6 +155,7 @@ impl Simulator {
                 config.shell_dir.clone(),
                 &region_infos,
                 config.router_config.as_ref(),
+                &config.dev_origins,
                 Arc::clone(&csp_reports),
             ),
         )?;

@@ -33,15 +33,20 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
 /// The static router. `regions` is what `/regions.json` lists and what the page's CSP lets it
-/// connect to; violation reports go to `reports`.
+/// connect to, with `dev_origins` (`mfe dev` servers, development only); violation reports go
+/// to `reports`.
 pub fn router(
     cdn_dir: PathBuf,
     shell_dir: PathBuf,
     regions: &[RegionInfo],
     router_config: Option<&serde_json::Value>,
+    dev_origins: &[String],
     reports: Arc<CspReports>,
 ) -> Router {
-    let csp = Arc::new(Csp::new(regions.iter().map(|r| r.url.clone()).collect()));
+    let connect = regions.iter().map(|r| r.url.clone());
+    let csp = Arc::new(Csp::new(
+        connect.chain(dev_origins.iter().cloned()).collect(),
+    ));
     let regions_json = Bytes::from(
         serde_json::to_vec_pretty(&match router_config {
             Some(router) => serde_json::json!({ "regions": regions, "router": router }),

@@ -37,6 +37,24 @@ fn write_index(h: &Harness, html: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dev_origin_may_be_fetched_from_and_nothing_else_changes() {
+    let h = Harness::start_with(|c| c.dev_origins = vec!["http://127.0.0.1:8700".into()]).await;
+    write_index(&h, INDEX);
+    let policy = header(&get(&h, "/").await, "content-security-policy").to_owned();
+    let connect = policy
+        .split("; ")
+        .find(|d| d.starts_with("connect-src"))
+        .unwrap()
+        .to_owned();
+    assert!(connect.ends_with(" http://127.0.0.1:8700"), "{connect}");
+    assert!(
+        policy.contains("script-src 'self' 'wasm-unsafe-eval' blob: "),
+        "{policy}"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_gets_a_policy_with_the_hash_of_its_inline_script() {
     let h = Harness::start().await;
     write_index(&h, INDEX);
