@@ -9,7 +9,8 @@ use clap::Subcommand;
 use mfe_manifest::DEFAULT_KEEP_PREVIOUS;
 
 use crate::{
-    list, now_rfc3339, publish, remove, rollback, Cdn, PublishOptions, PublishOutcome, Tools,
+    allow_dev_origin, list, now_rfc3339, publish, remove, rollback, Cdn, PublishOptions,
+    PublishOutcome, Tools,
 };
 
 /// Root of the served tree the deploy commands work on: `--cdn`, else `$MFE_CDN`, else
@@ -60,6 +61,15 @@ pub enum DeployCmd {
     Remove {
         /// The app's name (its key in manifest.json).
         name: String,
+    },
+    /// Let debug shells load development overrides from an origin (a team's `mfe dev` server),
+    /// or stop letting them with --remove. Release shells ignore overrides altogether.
+    AllowOrigin {
+        /// The origin, e.g. http://127.0.0.1:8700.
+        origin: String,
+        /// Stop allowing it.
+        #[arg(long)]
+        remove: bool,
     },
     /// List the published apps: current and previous versions, routes, bytes.
     List {
@@ -130,6 +140,18 @@ pub fn run(cdn: &Cdn, command: DeployCmd, tools: Tools) -> Result<()> {
             println!(
                 "its files under {} were left in place: published versions are immutable and open pages may still load them",
                 cdn.app_dir(&done.name).display()
+            );
+        }
+        DeployCmd::AllowOrigin { origin, remove } => {
+            let now = now_rfc3339();
+            let list = allow_dev_origin(cdn, &origin, !remove, &now, &mut progress)?;
+            println!(
+                "development overrides allowed from: {}",
+                if list.is_empty() {
+                    "nowhere".to_string()
+                } else {
+                    list.join(", ")
+                }
             );
         }
         DeployCmd::List { json } => {

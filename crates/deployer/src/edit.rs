@@ -87,3 +87,28 @@ pub fn remove(cdn: &Cdn, name: &str, now: &str, progress: Progress<'_>) -> Resul
         was_disabled: None,
     })
 }
+
+/// Allows (or, with `allow == false`, stops allowing) development overrides from the origin
+/// of `url` (e.g. a team's `mfe dev` server): debug shells load an overriding `mfe.json` only
+/// from origins listed here. Returns the list as written.
+pub fn allow_dev_origin(
+    cdn: &Cdn,
+    url: &str,
+    allow: bool,
+    now: &str,
+    progress: Progress<'_>,
+) -> Result<Vec<String>> {
+    let origin = mfe_manifest::origin_of(url)
+        .filter(|o| o == url.trim_end_matches('/'))
+        .with_context(|| format!("{url:?} is not an origin such as http://127.0.0.1:8700"))?;
+    let _lock = cdn.lock(progress)?;
+    let loaded = cdn.load_for_edit(now, None)?;
+    let mut next = loaded.manifest;
+    next.dev_origins.retain(|o| *o != origin);
+    if allow {
+        next.dev_origins.push(origin);
+    }
+    next.generated_at = now.to_string();
+    cdn.write_manifest(&next)?;
+    Ok(next.dev_origins)
+}

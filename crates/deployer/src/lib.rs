@@ -32,7 +32,7 @@ pub use atomic::write_atomic;
 pub use builder::Tools;
 pub use cdn::{Cdn, LOCK_FILE, MANIFEST_FILE};
 pub use clock::now_rfc3339;
-pub use edit::{remove, rollback, RemoveOutcome, RollbackOutcome};
+pub use edit::{allow_dev_origin, remove, rollback, RemoveOutcome, RollbackOutcome};
 pub use list::{list, AppListing, Listing};
 pub use publish::{publish, PublishOptions, PublishOutcome};
 pub use source::{read_app_source, AppKind, AppSource};

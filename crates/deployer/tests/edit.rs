@@ -128,3 +128,26 @@ fn list_reports_versions_routes_and_bytes() {
     );
     assert!(fs::read_dir(w.cdn.root()).is_ok());
 }
+
+#[test]
+fn dev_origins_are_allowed_and_removed_by_origin_only() {
+    let w = world();
+    w.publish(&w.js_app("hello", "1.0.0", "x", ""), NOW)
+        .unwrap();
+    let allow = |url: &str, allow: bool| {
+        mfe_deploy::allow_dev_origin(&w.cdn, url, allow, LATER, &mut |_| {})
+    };
+    assert_eq!(
+        allow("http://127.0.0.1:8700", true).unwrap(),
+        ["http://127.0.0.1:8700"]
+    );
+    // Listed once, however often it is allowed.
+    assert_eq!(allow("http://127.0.0.1:8700/", true).unwrap().len(), 1);
+    let err = allow("http://127.0.0.1:8700/mfe.json", true).unwrap_err();
+    assert!(err.to_string().contains("not an origin"), "{err}");
+    assert!(allow("ftp://x", true).is_err());
+    let text = w.manifest_text().unwrap();
+    assert!(text.contains("\"dev_origins\""), "{text}");
+    assert!(w.manifest().app("hello").is_some(), "apps untouched");
+    assert!(allow("http://127.0.0.1:8700", false).unwrap().is_empty());
+}
