@@ -55,14 +55,54 @@ async function expectMounted(page: Page, version: string) {
 }
 
 let stack: Stack;
+/** Servers started by `background` steps, stopped at the end whatever happens. */
+const running: { stop(): Promise<void> }[] = [];
+
+/** Starts a `background` step (a server) and waits, at most 15 min (it may build first), until
+ * `readyUrl` answers; `stop()` ends it and everything it started. */
+async function background(name: string, readyUrl: string): Promise<{ stop(): Promise<void> }> {
+  const s = step(name);
+  expect(s.background, `step ${name} is marked background`).toBe(true);
+  const server = spawn('bash', ['-c', script(s)], {
+    env: env(),
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+  });
+  const exited = new Promise((resolve) => server.on('exit', resolve));
+  const stop = async () => {
+    try {
+      if (server.pid && server.exitCode === null) process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+  };
+  const deadline = Date.now() + 15 * 60_000;
+  while (Date.now() < deadline && server.exitCode === null) {
+    const up = await fetch(readyUrl, { signal: AbortSignal.timeout(1_000) })
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (up) {
+      running.push({ stop });
+      return { stop };
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await stop();
+  throw new Error(`guide step "${name}" never answered on ${readyUrl}`);
+}
 
 test.beforeAll(() => {
   fs.cpSync(path.join(repo, 'var', 'cdn'), cdn, { recursive: true });
 });
 
 test.afterAll(async () => {
-  await stack?.stop();
-  fs.rmSync(work, { recursive: true, force: true });
+  try {
+    for (const server of running) await server.stop();
+  } finally {
+    await stack?.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 });
 
 test('docs/micro-apps.md, command by command', async ({ page }) => {
@@ -84,34 +124,19 @@ test('docs/micro-apps.md, command by command', async ({ page }) => {
     expect(fs.existsSync(path.join(work, 'hello', 'tests', 'e2e', 'hello.spec.ts'))).toBe(true);
   });
 
+  const devServer = await background('dev', 'http://127.0.0.1:8700/__dev/status');
   await test.step('dev: the app runs alone with the mock host', async () => {
-    const s = step('dev');
-    expect(s.background).toBe(true);
-    const server = spawn('bash', ['-c', script(s)], { env: env(), stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-    try {
-      const dev = await page.context().newPage();
-      const deadline = Date.now() + 15 * 60_000;
-      let up = false;
-      while (!up && Date.now() < deadline && server.exitCode === null) {
-        up = await fetch('http://127.0.0.1:8700/__dev/status', { signal: AbortSignal.timeout(1_000) })
-          .then((r) => r.ok)
-          .catch(() => false);
-        if (!up) await new Promise((r) => setTimeout(r, 500));
-      }
-      expect(up, 'mfe dev serves on port 8700').toBe(true);
-      await dev.goto('http://127.0.0.1:8700/');
-      await expect(dev.getByTestId('dev-build')).toHaveText(/1\.0\.0 · build 1/);
-      await dev.getByTestId('hello-text').fill('from the dev page');
-      await dev.getByTestId('hello-send').click();
-      await expect(dev.getByTestId('hello-item')).toHaveAttribute('data-status', 'pending');
-      await expect(dev.getByTestId('dev-log')).toContainText('hello.greet');
-      await dev.getByTestId('dev-deliver').click();
-      await expect(dev.getByTestId('hello-item')).toHaveAttribute('data-status', 'delivered');
-      await expect(dev.getByTestId('hello-region')).toContainText('greeting(s) in mock-region');
-      await dev.close();
-    } finally {
-      if (server.pid) process.kill(-server.pid, 'SIGTERM');
-    }
+    const dev = await page.context().newPage();
+    await dev.goto('http://127.0.0.1:8700/');
+    await expect(dev.getByTestId('dev-build')).toHaveText(/1\.0\.0 · build 1/);
+    await dev.getByTestId('hello-text').fill('from the dev page');
+    await dev.getByTestId('hello-send').click();
+    await expect(dev.getByTestId('hello-item')).toHaveAttribute('data-status', 'pending');
+    await expect(dev.getByTestId('dev-log')).toContainText('hello.greet');
+    await dev.getByTestId('dev-deliver').click();
+    await expect(dev.getByTestId('hello-item')).toHaveAttribute('data-status', 'delivered');
+    await expect(dev.getByTestId('hello-region')).toContainText('greeting(s) in mock-region');
+    await dev.close();
     mark('dev');
   });
 
@@ -124,6 +149,29 @@ test('docs/micro-apps.md, command by command', async ({ page }) => {
     run('publish');
     mark('publish');
     await expectMounted(page, '1.0.0');
+  });
+
+  await test.step('the local build inside a debug shell, through a dev override', async () => {
+    run('allow-origin');
+    run('dev-shell');
+    const devShell = await background('dev-shell-serve', 'http://127.0.0.1:8180/regions.json');
+    try {
+      const shell = await page.context().newPage();
+      await shell.goto('http://127.0.0.1:8180/');
+      await shell.evaluate(() =>
+        localStorage.setItem('mfe.override.hello', 'http://127.0.0.1:8700/mfe.json'),
+      );
+      await openApp(shell, 'http://127.0.0.1:8180/hello', 'hello');
+      await shell.getByTestId('nav-inspector').click();
+      await expect(
+        shell.getByTestId('inspector-row-main-hello').getByTestId('inspector-source'),
+      ).toContainText('http://127.0.0.1:8700/apps/hello/1.0.0/');
+      await shell.close();
+    } finally {
+      await devShell.stop();
+      await devServer.stop();
+    }
+    for (const name of ['allow-origin', 'dev-shell', 'dev-shell-serve']) mark(name);
   });
 
   await test.step('publish v2: the shell mounts hello 1.1.0', async () => {

@@ -43,6 +43,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dataDir = options.dataDir ?? path.join(path.dirname(cdnDir), 'regions');
   const host = '127.0.0.1';
   const simulator = process.env.REGION_SIM ?? path.join(shell, 'target', 'debug', 'region-sim');
+  // Something already answering there (a stack left over from an aborted run) would be taken
+  // for this one.
+  const taken = await fetch(`http://${host}:${port}/regions.json`, { signal: AbortSignal.timeout(1_000) })
+    .then(() => true)
+    .catch(() => false);
+  if (taken) throw new Error(`port ${port} already serves a stack: stop it, or pick another port`);
   const child: ChildProcess = spawn(
     simulator,
     [
