@@ -7,6 +7,7 @@ import type { Page } from '@playwright/test';
 import { test, expect, regions, waitForRegions, addTask } from './fixtures';
 import { installDiskFullSwitch, readOutbox, setDiskFull } from './fixtures/outbox';
 import type { StoredCommand } from './fixtures/regions';
+import { everywhere, expectOncePerId, expectStreamOrder } from './fixtures/delivery';
 
 async function addNote(page: Page, text: string): Promise<string> {
   await page.getByTestId('note-text').fill(text);
@@ -19,31 +20,6 @@ async function addNote(page: Page, text: string): Promise<string> {
 /** Every region answers commands and /health with `faults` (e.g. a 500 on every request). */
 async function everyRegion(faults: Record<string, unknown>) {
   for (const name of regions.names) await regions.faults(name, faults);
-}
-
-/** Waits until every region holds all `ids` (after replication), and returns one's view. */
-async function everywhere(ids: string[], timeoutMs = 30_000): Promise<StoredCommand[]> {
-  let last: StoredCommand[] = [];
-  for (const name of regions.names) {
-    last = await regions.waitFor(
-      name,
-      (cmds) => ids.every((id) => cmds.some((c) => c.id === id)),
-      timeoutMs,
-    );
-  }
-  return last;
-}
-
-function expectOncePerId(stored: StoredCommand[], ids: string[]) {
-  for (const id of ids) expect(stored.filter((c) => c.id === id), id).toHaveLength(1);
-}
-
-function expectStreamOrder(stored: StoredCommand[], ids: string[]) {
-  const ours = stored.filter((c) => ids.includes(c.id));
-  for (const stream of new Set(ours.map((c) => c.stream))) {
-    const seqs = ours.filter((c) => c.stream === stream).map((c) => c.seq);
-    expect(seqs, `order of stream ${stream}`).toEqual([...seqs].sort((a, b) => a - b));
-  }
 }
 
 test('offline: 20 commands from two apps survive two reloads and arrive once each, in order', async ({

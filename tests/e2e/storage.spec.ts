@@ -8,23 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { test, expect, regions, waitForRegions, addTask } from './fixtures';
 import { readOutbox } from './fixtures/outbox';
 import type { StoredCommand } from './fixtures/regions';
-
-/** Waits until every region holds all `ids` (after replication), and returns one's view. */
-async function everywhere(ids: string[], timeoutMs = 30_000): Promise<StoredCommand[]> {
-  let last: StoredCommand[] = [];
-  for (const name of regions.names) {
-    last = await regions.waitFor(
-      name,
-      (cmds) => ids.every((id) => cmds.some((c) => c.id === id)),
-      timeoutMs,
-    );
-  }
-  return last;
-}
-
-function expectOncePerId(stored: StoredCommand[], ids: string[]) {
-  for (const id of ids) expect(stored.filter((c) => c.id === id), id).toHaveLength(1);
-}
+import { everywhere, expectOncePerId, expectStreamOrder } from './fixtures/delivery';
 
 /** Requests carrying each id, summed over the regions (first receipt plus replays). */
 async function expectReceivedOnce(ids: string[]) {
@@ -33,14 +17,6 @@ async function expectReceivedOnce(ids: string[]) {
   for (const id of ids) {
     const received = all.filter((c) => c.id === id).reduce((n, c) => n + (c.received ?? 0), 0);
     expect(received, `requests carrying ${id}`).toBe(1);
-  }
-}
-
-function expectStreamOrder(stored: StoredCommand[], ids: string[]) {
-  const ours = stored.filter((c) => ids.includes(c.id));
-  for (const stream of new Set(ours.map((c) => c.stream))) {
-    const seqs = ours.filter((c) => c.stream === stream).map((c) => c.seq);
-    expect(seqs, `order of stream ${stream}`).toEqual([...seqs].sort((a, b) => a - b));
   }
 }
 
