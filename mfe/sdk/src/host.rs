@@ -4,12 +4,13 @@
 //! this wrapper only adds types and readable errors.
 
 use mfe_contract::CommandStatus;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::{value::StringDeserializer, DeserializeOwned, IntoDeserializer};
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::{HostError, Topic};
+use crate::{codec, HostError, Topic};
 
 /// Answer of [`Host::query`]: the data plus where and when it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,15 +21,6 @@ pub struct QueryResult<T> {
     pub region: String,
     /// True when no region answered and this is the last cached copy.
     pub stale: bool,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawQuery<T> {
-    data: T,
-    as_of: i64,
-    region: String,
-    stale: bool,
 }
 
 /// A status change of one of the app's commands.
@@ -99,8 +91,7 @@ impl Host {
         stream: &str,
         payload: &P,
     ) -> Result<String, HostError> {
-        let payload = payload
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        let payload = codec::to_js(payload)
             .map_err(|e| HostError::new(format!("payload cannot be sent: {e}")))?;
         let promise = self
             .function("dispatch")?
@@ -123,18 +114,41 @@ impl Host {
         &self,
         path: &str,
     ) -> Result<QueryResult<T>, HostError> {
+        let (data, as_of, region, stale) = self.query_js(path).await?;
+        let data = codec::from_js(data).map_err(|e| malformed(path, &e))?;
+        Ok(QueryResult {
+            data,
+            as_of,
+            region,
+            stale,
+        })
+    }
+
+    /// [`Host::query`] up to the data, which stays a JavaScript value: the part that does not
+    /// depend on `T`, compiled once.
+    async fn query_js(&self, path: &str) -> Result<(JsValue, i64, String, bool), HostError> {
         let promise = self
             .function("query")?
             .call1(&self.inner, &JsValue::from_str(path))
             .map_err(HostError::from_js)?;
-        let raw: RawQuery<T> = serde_wasm_bindgen::from_value(Self::await_promise(promise).await?)
-            .map_err(|e| HostError::new(format!("query answer for {path} is malformed: {e}")))?;
-        Ok(QueryResult {
-            data: raw.data,
-            as_of: raw.as_of,
-            region: raw.region,
-            stale: raw.stale,
-        })
+        let answer = Self::await_promise(promise).await?;
+        let field = |name: &str| {
+            js_sys::Reflect::get(&answer, &JsValue::from_str(name))
+                .ok()
+                .filter(|v| !v.is_undefined())
+                .ok_or_else(|| malformed(path, &format_args!("missing field `{name}`")))
+        };
+        let as_of = field("asOf")?
+            .as_f64()
+            .filter(|n| n.fract() == 0.0)
+            .ok_or_else(|| malformed(path, &"asOf is not an integer"))?;
+        let region = field("region")?
+            .as_string()
+            .ok_or_else(|| malformed(path, &"region is not a string"))?;
+        let stale = field("stale")?
+            .as_bool()
+            .ok_or_else(|| malformed(path, &"stale is not a boolean"))?;
+        Ok((field("data")?, as_of as i64, region, stale))
     }
 
     /// The status of one of this app's commands (`None` for an unknown id).
@@ -144,7 +158,7 @@ impl Host {
             .ok()?
             .call1(&self.inner, &JsValue::from_str(id))
             .ok()?;
-        serde_wasm_bindgen::from_value(value).ok()
+        status(value)
     }
 
     /// Calls `callback` whenever one of this app's commands changes status (saved, sending,
@@ -154,7 +168,7 @@ impl Host {
         callback: impl Fn(CommandUpdate) + 'static,
     ) -> Result<Subscription, HostError> {
         let closure = Closure::<dyn Fn(JsValue)>::new(move |value: JsValue| {
-            if let Ok(update) = serde_wasm_bindgen::from_value::<CommandUpdate>(value) {
+            if let Some(update) = command_update(&value) {
                 callback(update);
             }
         });
@@ -173,8 +187,7 @@ impl Host {
     /// Sends `payload` to every app subscribed to `topic` (through the shell, never through
     /// shared globals). Delivery is asynchronous; apps that are not mounted get nothing.
     pub fn publish<T: Serialize>(&self, topic: &Topic<T>, payload: &T) -> Result<(), HostError> {
-        let payload = payload
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        let payload = codec::to_js(payload)
             .map_err(|e| HostError::new(format!("event cannot be sent: {e}")))?;
         self.function("publish")?
             .call2(&self.inner, &JsValue::from_str(topic.name()), &payload)
@@ -191,7 +204,7 @@ impl Host {
         callback: impl Fn(T) + 'static,
     ) -> Result<Subscription, HostError> {
         let closure = Closure::<dyn Fn(JsValue)>::new(move |value: JsValue| {
-            if let Ok(payload) = serde_wasm_bindgen::from_value::<T>(value) {
+            if let Ok(payload) = codec::from_js::<T>(value) {
                 callback(payload);
             }
         });
@@ -218,4 +231,28 @@ impl Host {
             .map(|_| ())
             .map_err(HostError::from_js)
     }
+}
+
+fn malformed(path: &str, why: &dyn std::fmt::Display) -> HostError {
+    HostError::new(format!("query answer for {path} is malformed: {why}"))
+}
+
+/// A command status as the host API spells it (`"pending"`, `"inflight"`, …).
+fn status(value: JsValue) -> Option<CommandStatus> {
+    let name: StringDeserializer<codec::Error> = value.as_string()?.into_deserializer();
+    CommandStatus::deserialize(name).ok()
+}
+
+/// Reads an `onCommandStatus` update field by field (cheaper than a derived reader).
+fn command_update(value: &JsValue) -> Option<CommandUpdate> {
+    let field = |name: &str| js_sys::Reflect::get(value, &JsValue::from_str(name)).ok();
+    let text = |name: &str| field(name).and_then(|v| v.as_string());
+    let attempts = field("attempts")?.as_f64()?;
+    Some(CommandUpdate {
+        id: text("id")?,
+        status: status(field("status")?)?,
+        attempts: u32::try_from(attempts as i64).ok()?,
+        last_error: text("lastError"),
+        region: text("region"),
+    })
 }

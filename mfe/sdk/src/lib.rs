@@ -50,6 +50,7 @@
 //! The mock is `js/mock-host.js`, a plain ES module: JavaScript apps import the same
 //! `MockHost` for their own tests or for a page that runs the app on its own.
 
+mod codec;
 pub mod error;
 pub mod host;
 pub mod lifecycle;

@@ -38,6 +38,22 @@ fn string_field(props: &JsValue, name: &str) -> Result<String, HostError> {
         .ok_or_else(|| HostError::new(format!("props.{name} is not a string")))
 }
 
+/// `params`' own properties; every value must be a string.
+fn params(object: &JsValue) -> Result<BTreeMap<String, String>, HostError> {
+    let mut params = BTreeMap::new();
+    for entry in js_sys::Object::entries(object.unchecked_ref()) {
+        let entry: js_sys::Array = entry.unchecked_into();
+        let name = entry.get(0).as_string().unwrap_or_default();
+        let Some(value) = entry.get(1).as_string() else {
+            return Err(HostError::new(format!(
+                "props.params.{name} is not a string"
+            )));
+        };
+        params.insert(name, value);
+    }
+    Ok(params)
+}
+
 impl Props {
     /// Reads the props object the shell passed, naming the field that is wrong.
     pub fn from_js(props: &JsValue) -> Result<Self, HostError> {
@@ -46,8 +62,7 @@ impl Props {
             .map_err(|_| HostError::new("props.element is not an HTML element"))?;
         let host = Host::from_js(field(props, "host")?)?;
         let params = match js_sys::Reflect::get(props, &JsValue::from_str("params")) {
-            Ok(value) if value.is_object() => serde_wasm_bindgen::from_value(value)
-                .map_err(|e| HostError::new(format!("props.params: {e}")))?,
+            Ok(value) if value.is_object() => params(&value)?,
             _ => BTreeMap::new(),
         };
         Ok(Self {
