@@ -20,6 +20,7 @@ use crate::runtime::placement::Placement;
 use crate::runtime::records::use_runtime;
 use crate::runtime::status::Status;
 use crate::state::use_shell;
+use crate::ui::decimal::fixed;
 
 /// Most versions tried for one mount (current plus earlier ones).
 const MAX_VERSIONS_TRIED: usize = 5;
@@ -235,7 +236,7 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
             data-version=move || version.get()
             data-rolled-back=move || notice.with(|n| if n.is_some() { "true" } else { "false" })
             data-bytes=move || stats.get().and_then(|(b, _)| b)
-            data-load-ms=move || stats.get().map(|(_, ms)| format!("{ms:.1}"))
+            data-load-ms=move || stats.get().map(|(_, ms)| fixed(ms, 1))
         >
             {move || notice.get().map(|text| view! {
                 <p class="app-notice" role="status" data-testid="app-rollback-notice">{text}</p>

@@ -107,7 +107,7 @@ pub fn rollback_summary<'a>(
             apps.push((app, r));
         }
     }
-    apps.sort_by_key(|(app, _)| *app);
+    apps.sort_unstable_by_key(|(app, _)| *app);
     match apps.as_slice() {
         [] => None,
         [(app, r)] => Some(format!(

@@ -5,18 +5,19 @@
 
 use leptos::prelude::*;
 
+use super::decimal::fixed;
 use crate::runtime::records::{use_runtime, CrashRecord, InstanceRecord};
 use crate::runtime::{events, instances};
 
 fn ms(value: Option<f64>) -> String {
     value
-        .map(|v| format!("{v:.1} ms"))
+        .map(|v| format!("{} ms", fixed(v, 1)))
         .unwrap_or_else(|| "–".into())
 }
 
 fn megabytes(value: Option<f64>) -> String {
     value
-        .map(|v| format!("{:.1} MB", v / 1_000_000.0))
+        .map(|v| format!("{} MB", fixed(v / 1_000_000.0, 1)))
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -67,7 +68,7 @@ fn Crash(crash: CrashRecord) -> impl IntoView {
     };
     view! {
         <li data-testid="inspector-crash" data-app=app data-stopped=crash.stopped.to_string()>
-            {format!("{:.0} s · {whose} · {}", crash.at_ms / 1000.0, crash.message)}
+            {format!("{} s · {whose} · {}", fixed(crash.at_ms / 1000.0, 0), crash.message)}
         </li>
     }
 }
@@ -108,9 +109,9 @@ pub fn Inspector() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=rows key=|r| format!("{r:?}") let:record>
-                            <Row record=record/>
-                        </For>
+                        // A handful of rows, redrawn whole when any record changes: no keyed
+                        // diff (and no Debug text of every record as its key) is needed.
+                        {move || rows().into_iter().map(|record| view! { <Row record=record/> }).collect_view()}
                     </tbody>
                 </table>
             </div>

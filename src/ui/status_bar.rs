@@ -11,6 +11,7 @@ use crate::runtime::fallback::rollback_summary;
 use crate::runtime::records::use_runtime;
 use crate::runtime::status::Status;
 use crate::state::use_shell;
+use crate::ui::decimal::fixed;
 
 fn health_name(health: Health) -> &'static str {
     match health {
@@ -24,7 +25,7 @@ fn health_name(health: Health) -> &'static str {
 fn latency_text(region: &RegionSnapshot) -> String {
     match (region.health, region.ewma_ms) {
         (Health::Down, _) => "down".into(),
-        (_, Some(ms)) => format!("{ms:.0} ms"),
+        (_, Some(ms)) => format!("{} ms", fixed(ms, 0)),
         (_, None) => "checking…".into(),
     }
 }

@@ -26,7 +26,8 @@ pub fn resolve_slot<'a>(
                 .map(|s| (s.order, d))
         })
         .collect();
-    found.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
+    // Names are unique keys of the manifest, so no two entries compare equal.
+    found.sort_unstable_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
     found.into_iter().map(|(_, d)| d).collect()
 }
 

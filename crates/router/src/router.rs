@@ -177,7 +177,8 @@ impl Router {
             };
             ranked.push((tier, r.rank_ms(&self.cfg), i));
         }
-        ranked.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+        // The index breaks every tie, so an unstable sort gives the same order.
+        ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
         ranked
             .into_iter()
             .map(|(_, _, i)| self.regions[i].info.name.clone())
