@@ -186,6 +186,68 @@ async fn a_repeat_while_the_first_executes_gets_409() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_repeats_of_an_executed_command_are_all_replayed() {
+    let h = Harness::start().await;
+    let cmd = command("tasks", 1, json!({"title": "once"}));
+    assert_eq!(h.post_command(US, &cmd).await.status(), 201);
+    // Slow answers keep every repeat's hold on the key open while the others arrive.
+    h.set_faults(US, json!({"latency_ms": 300})).await;
+    let singles: Vec<_> = (0..6)
+        .map(|_| {
+            let (http, url, cmd) = (
+                h.http.clone(),
+                format!("{}/commands", h.region(US)),
+                cmd.clone(),
+            );
+            tokio::spawn(async move {
+                let response = http
+                    .post(url)
+                    .header("Idempotency-Key", &cmd.id)
+                    .json(&cmd)
+                    .send()
+                    .await
+                    .unwrap();
+                let replayed = response.headers().get("idempotent-replayed").cloned();
+                (response.status().as_u16(), replayed)
+            })
+        })
+        .collect();
+    let batches: Vec<_> = (0..3)
+        .map(|_| {
+            let (http, url, cmd) = (
+                h.http.clone(),
+                format!("{}/commands:batch", h.region(US)),
+                cmd.clone(),
+            );
+            tokio::spawn(async move {
+                let answer: BatchResponse = http
+                    .post(url)
+                    .json(&json!({"commands": [cmd]}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                answer.results[0].status
+            })
+        })
+        .collect();
+    for single in singles {
+        let (status, replayed) = single.await.unwrap();
+        assert_eq!(status, 201);
+        assert_eq!(replayed.unwrap(), "true");
+    }
+    for batch in batches {
+        assert_eq!(batch.await.unwrap(), 201);
+    }
+    h.set_faults(US, json!({})).await;
+    let stored = h.stored(US).await;
+    assert_eq!(stored.len(), 1);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_answers_each_item_as_if_sent_alone_in_order() {
     let h = Harness::start().await;
     let url = format!("{}/commands:batch", h.region(US));

@@ -112,7 +112,14 @@ async fn post_command(
             return refusal;
         }
     };
-    let Some(_claim) = ctx.region.in_flight.claim(&command.id) else {
+    let claim = ctx.region.in_flight.claim(&command.id);
+    // Held by another request: 409 only while no answer is stored; a repeat of a command that
+    // already executed is replayed however many repeats arrive together.
+    if claim.is_none()
+        && !idempotency::answered(&ctx.region.store, vec![command.id.clone()])
+            .await
+            .contains(&command.id)
+    {
         ctx.region.delay().await;
         return error_retry_after(
             StatusCode::CONFLICT,
@@ -120,7 +127,7 @@ async fn post_command(
             format!("command {} is still executing; retry later", command.id),
             Some(IN_FLIGHT_RETRY_AFTER_S),
         );
-    };
+    }
     ctx.region.delay().await;
     let region = ctx.region.clone();
     let executed = ctx

@@ -65,14 +65,32 @@ enum Planned {
         stream: Option<String>,
     },
     Run(Command),
+    /// Its key is held by another request: it runs (and replays) if an answer is stored,
+    /// else it is refused with 409.
+    Busy(Command),
 }
 
 impl Planned {
     fn id(&self) -> &str {
         match self {
             Self::Refused { result, .. } => &result.id,
-            Self::Run(command) => &command.id,
+            Self::Run(command) | Self::Busy(command) => &command.id,
         }
+    }
+}
+
+fn in_flight(command: Command) -> Planned {
+    Planned::Refused {
+        result: item_error(
+            command.id.clone(),
+            StatusCode::CONFLICT,
+            "idempotency_key_in_flight",
+            format!(
+                "command {} is still executing; retry in {IN_FLIGHT_RETRY_AFTER_S} s",
+                command.id
+            ),
+        ),
+        stream: Some(command.stream),
     }
 }
 
@@ -145,11 +163,25 @@ pub async fn post_batch(
         .into_iter()
         .map(|value| plan_item(&ctx, value, &mut claims))
         .collect();
+    let busy: Vec<String> = plan
+        .iter()
+        .filter(|item| matches!(item, Planned::Busy(_)))
+        .map(|item| item.id().to_owned())
+        .collect();
+    let answered = idempotency::answered(&ctx.region.store, busy).await;
+    let plan: Vec<Planned> = plan
+        .into_iter()
+        .map(|item| match item {
+            Planned::Busy(command) if answered.contains(&command.id) => Planned::Run(command),
+            Planned::Busy(command) => in_flight(command),
+            other => other,
+        })
+        .collect();
     let skeleton: Vec<(String, Option<BatchItemResult>)> = plan
         .iter()
         .map(|item| match item {
             Planned::Refused { result, .. } => (item.id().to_owned(), Some(result.clone())),
-            Planned::Run(_) => (item.id().to_owned(), None),
+            Planned::Run(_) | Planned::Busy(_) => (item.id().to_owned(), None),
         })
         .collect();
     let region = ctx.region.clone();
@@ -233,17 +265,7 @@ fn plan_item(
             Some(claim) => {
                 claims.insert(command.id.clone(), claim);
             }
-            None => {
-                return refuse(item_error(
-                    command.id.clone(),
-                    StatusCode::CONFLICT,
-                    "idempotency_key_in_flight",
-                    format!(
-                        "command {} is still executing; retry in {IN_FLIGHT_RETRY_AFTER_S} s",
-                        command.id
-                    ),
-                ))
-            }
+            None => return Planned::Busy(command),
         }
     }
     Planned::Run(command)
@@ -270,7 +292,9 @@ fn run_in_order<E>(
                 },
                 None => (None, result),
             },
-            Planned::Run(command) => {
+            // `Busy` items were resolved before the plan ran; executing one would still only
+            // replay or execute once under the store's transaction.
+            Planned::Run(command) | Planned::Busy(command) => {
                 if let Some(first) = failed.get(&command.stream) {
                     results.push(failed_dependency(command.id, &command.stream, first));
                     continue;

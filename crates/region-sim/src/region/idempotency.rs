@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use mfe_contract::{Command, CommandAck};
 use rusqlite::Transaction;
 
-use super::store::{self, IdempotencyRecord, StoredCommand};
+use super::store::{self, IdempotencyRecord, Store, StoredCommand};
 
 /// Status of a first execution that succeeded.
 pub const CREATED: u16 = 201;
@@ -84,7 +84,29 @@ pub fn execute(
     Ok(Outcome::Created(ack))
 }
 
-/// Keys whose first execution is running right now, in this process.
+/// Which of `keys` already have a stored answer, so a repeat can be replayed even while
+/// another repeat of it is being answered. A store that cannot be read answers "none": the
+/// caller then refuses with 409, which the client retries.
+pub async fn answered(store: &Store, keys: Vec<String>) -> HashSet<String> {
+    if keys.is_empty() {
+        return HashSet::new();
+    }
+    store
+        .read(move |conn| {
+            let mut found = HashSet::new();
+            for key in keys {
+                if store::get_idempotency(conn, &key)?.is_some() {
+                    found.insert(key);
+                }
+            }
+            Ok(found)
+        })
+        .await
+        .unwrap_or_default()
+}
+
+/// Keys held by a request of this process right now: a first execution, or a repeat being
+/// replayed. Only a key that has no stored answer yet is "still executing" (409) for others.
 #[derive(Clone, Default)]
 pub struct InFlight(Arc<Mutex<HashSet<String>>>);
 
