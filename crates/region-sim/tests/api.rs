@@ -193,57 +193,22 @@ async fn concurrent_repeats_of_an_executed_command_are_all_replayed() {
     // Slow answers keep every repeat's hold on the key open while the others arrive.
     h.set_faults(US, json!({"latency_ms": 300})).await;
     let singles: Vec<_> = (0..6)
-        .map(|_| {
-            let (http, url, cmd) = (
-                h.http.clone(),
-                format!("{}/commands", h.region(US)),
-                cmd.clone(),
-            );
-            tokio::spawn(async move {
-                let response = http
-                    .post(url)
-                    .header("Idempotency-Key", &cmd.id)
-                    .json(&cmd)
-                    .send()
-                    .await
-                    .unwrap();
-                let replayed = response.headers().get("idempotent-replayed").cloned();
-                (response.status().as_u16(), replayed)
-            })
-        })
+        .map(|_| h.spawn_post(US, "/commands", Some(&cmd.id), json!(cmd)))
         .collect();
     let batches: Vec<_> = (0..3)
-        .map(|_| {
-            let (http, url, cmd) = (
-                h.http.clone(),
-                format!("{}/commands:batch", h.region(US)),
-                cmd.clone(),
-            );
-            tokio::spawn(async move {
-                let answer: BatchResponse = http
-                    .post(url)
-                    .json(&json!({"commands": [cmd]}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                answer.results[0].status
-            })
-        })
+        .map(|_| h.spawn_post(US, "/commands:batch", None, json!({"commands": [cmd]})))
         .collect();
     for single in singles {
-        let (status, replayed) = single.await.unwrap();
-        assert_eq!(status, 201);
-        assert_eq!(replayed.unwrap(), "true");
+        let response = single.await.unwrap();
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.headers()["idempotent-replayed"], "true");
     }
     for batch in batches {
-        assert_eq!(batch.await.unwrap(), 201);
+        let answer: BatchResponse = batch.await.unwrap().json().await.unwrap();
+        assert_eq!(answer.results[0].status, 201);
     }
     h.set_faults(US, json!({})).await;
-    let stored = h.stored(US).await;
-    assert_eq!(stored.len(), 1);
+    assert_eq!(h.stored(US).await.len(), 1);
     h.stop().await;
 }
 

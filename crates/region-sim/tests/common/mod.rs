@@ -102,6 +102,24 @@ impl Harness {
             .unwrap()
     }
 
+    /// POSTs `body` to `path` of `region` on a task of its own, so requests can overlap.
+    pub fn spawn_post(
+        &self,
+        region: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Value,
+    ) -> tokio::task::JoinHandle<reqwest::Response> {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.region(region)))
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        tokio::spawn(async move { request.send().await.unwrap() })
+    }
+
     /// `GET /commands` of one region: the `commands` array.
     pub async fn stored(&self, region: &str) -> Vec<Value> {
         let body: Value = self
