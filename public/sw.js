@@ -172,6 +172,8 @@ self.addEventListener('message', (event) => {
   const message = event.data ?? {};
   if (message.type === 'SKIP_WAITING') {
     self.skipWaiting();
+  } else if (message.type === 'PREFERRED_REGION') {
+    event.waitUntil(rememberPreferredRegion(message.region));
   } else if (message.type === 'CACHE_APPS' && Array.isArray(message.assets)) {
     const reply = event.ports[0];
     event.waitUntil(
@@ -212,6 +214,22 @@ async function regionsFile() {
   return cached.text();
 }
 
+// The region the pages chose last (they measure latency; this worker does not): tried first.
+const PREFERRED_REGION = '/__mfe/preferred-region';
+const REGION_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+async function rememberPreferredRegion(region) {
+  if (typeof region !== 'string' || !REGION_NAME.test(region)) return;
+  const data = await caches.open(DATA_CACHE);
+  await data.put(PREFERRED_REGION, new Response(region, { headers: { 'content-type': 'text/plain' } }));
+}
+
+async function preferredRegion() {
+  const stored = await (await caches.open(DATA_CACHE)).match(PREFERRED_REGION);
+  const region = stored ? await stored.text() : '';
+  return REGION_NAME.test(region) ? region : undefined;
+}
+
 async function drainInWorker() {
   drainModule ??= (async () => {
     const shell = await caches.open(SHELL_CACHE);
@@ -222,7 +240,7 @@ async function drainInWorker() {
     throw error;
   });
   await drainModule;
-  const report = await drain(await regionsFile(), undefined);
+  const report = await drain(await regionsFile(), await preferredRegion());
   if (report.error) throw new Error(report.error);
   if (report.ran && report.waiting > 0) throw new Error(`${report.waiting} command(s) still waiting`);
   return report;

@@ -39,10 +39,13 @@ export function apply_update() {
     return true;
   });
 }
-export function register_sync(tag) {
+export function register_sync(tag, preferred) {
   if (!('serviceWorker' in navigator)) return Promise.resolve(false);
   return navigator.serviceWorker.ready
-    .then((reg) => (reg.sync ? reg.sync.register(tag).then(() => true) : false))
+    .then((reg) => {
+      if (preferred && reg.active) reg.active.postMessage({ type: 'PREFERRED_REGION', region: preferred });
+      return reg.sync ? reg.sync.register(tag).then(() => true) : false;
+    })
     .catch(() => false);
 }
 export function cache_assets(assets) {
@@ -59,7 +62,7 @@ extern "C" {
     fn check_for_update() -> js_sys::Promise;
     fn apply_update() -> js_sys::Promise;
     fn cache_assets(assets: JsValue) -> js_sys::Promise;
-    fn register_sync(tag: &str) -> js_sys::Promise;
+    fn register_sync(tag: &str, preferred: Option<String>) -> js_sys::Promise;
 }
 
 /// The Background Sync tag the worker drains the outbox on (`public/sw.js`).
@@ -68,8 +71,12 @@ const OUTBOX_SYNC_TAG: &str = "mfe-outbox";
 /// Asks the browser to wake the service worker when the network is back, so commands saved
 /// now are delivered even if every page of the shell is closed by then. Where Background Sync
 /// is missing this does nothing: the next page start delivers them.
+///
+/// The worker has no latency data of its own, so it is told the region this page would use
+/// now (the router's first choice); it tries that one first, then the others.
 pub fn deliver_in_background_later() {
-    let _ = register_sync(OUTBOX_SYNC_TAG);
+    let preferred = crate::routing::candidates().into_iter().next();
+    let _ = register_sync(OUTBOX_SYNC_TAG, preferred);
 }
 
 /// What the offline layer reports.

@@ -5,7 +5,9 @@
  * page sends it again.
  */
 import type { CDPSession } from '@playwright/test';
-import { test, expect, regions, waitForRegions, addTask } from './fixtures';
+import type { BrowserContext, Page } from '@playwright/test';
+import { test, expect, regions, waitForRegions, addTask, servingRegion } from './fixtures';
+import type { RegionName } from './fixtures/stack';
 import { readOutbox } from './fixtures/outbox';
 import { STACK } from './fixtures/stack';
 
@@ -21,35 +23,43 @@ async function registrationId(cdp: CDPSession): Promise<string> {
   return found;
 }
 
-test('a command saved offline is delivered by the service worker with no page open', async ({
-  page,
-  context,
-}) => {
+/** Opens the tasks app under the shell's service worker (the first visit installs it). */
+async function openControlled(page: Page) {
   await page.goto('/tasks');
   await waitForRegions(page);
   await expect(page.getByTestId('offline-status')).toHaveAttribute('data-ready', 'true', {
     timeout: 30_000,
   });
-  // The worker must control the page (the first visit installs it).
   await page.reload();
   await expect(page.getByTestId('tasks-app')).toBeVisible();
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+}
 
+/** Saves a task offline and waits until the page has asked for a Background Sync. */
+async function saveOffline(page: Page, context: BrowserContext, title: string): Promise<string> {
   await context.setOffline(true);
-  const id = await addTask(page, 'sent with the tab closed');
+  const id = await addTask(page, title);
   expect((await readOutbox(page)).find((r) => r.id === id)?.status).toBe('pending');
   await expect
     .poll(() =>
       page.evaluate(async () => (await (await navigator.serviceWorker.ready).sync.getTags()).join(',')),
     )
     .toContain('mfe-outbox');
+  return id;
+}
 
-  // Every page of the shell closed; a blank page only to reach the DevTools protocol.
+/**
+ * Closes the shell's page, brings the network back and fires the sync event through the
+ * DevTools protocol (from a blank page, so no page of the shell is open). `beforeSync` runs
+ * with the network back, just before the event. Returns when the event was dispatched.
+ */
+async function syncWithNoPageOpen(page: Page, context: BrowserContext, beforeSync = async () => {}) {
   const blank = await context.newPage();
   const cdp = await context.newCDPSession(blank);
   const registration = registrationId(cdp);
   await page.close();
   await context.setOffline(false);
+  await beforeSync();
   const started = Date.now();
   await cdp.send('ServiceWorker.dispatchSyncEvent', {
     origin: STACK.baseURL,
@@ -57,6 +67,16 @@ test('a command saved offline is delivered by the service worker with no page op
     tag: 'mfe-outbox',
     lastChance: false,
   });
+  return started;
+}
+
+test('a command saved offline is delivered by the service worker with no page open', async ({
+  page,
+  context,
+}) => {
+  await openControlled(page);
+  const id = await saveOffline(page, context, 'sent with the tab closed');
+  const started = await syncWithNoPageOpen(page, context);
   for (const name of regions.names) {
     const stored = await regions.waitFor(name, (cmds) => cmds.some((c) => c.id === id), 30_000);
     expect(stored.filter((c) => c.id === id)).toHaveLength(1);
@@ -74,5 +94,38 @@ test('a command saved offline is delivered by the service worker with no page op
   for (const name of regions.names) {
     const stored = await regions.commands(name);
     expect(stored.filter((c) => c.id === id)).toHaveLength(1);
+  }
+});
+
+test('the service worker delivers to the region the page chose, not the first one listed', async ({
+  page,
+  context,
+}) => {
+  await openControlled(page);
+  // The first listed region goes away: the page moves to another one and remembers it.
+  const first = regions.names[0];
+  await regions.down(first);
+  await expect(page.getByTestId('current-region')).not.toHaveAttribute('data-region', first, {
+    timeout: 15_000,
+  });
+  const chosen = (await servingRegion(page)) as RegionName;
+  const id = await saveOffline(page, context, 'sent where the page would send it');
+  await expect
+    .poll(() =>
+      page.evaluate(async () => {
+        const stored = await (await caches.open('data-v1')).match('/__mfe/preferred-region');
+        return stored ? stored.text() : '';
+      }),
+    )
+    .toBe(chosen);
+
+  // The first listed region is back and healthy: only the page's choice makes the worker skip it.
+  await syncWithNoPageOpen(page, context, () => regions.up(first));
+  const stored = await regions.waitFor(chosen, (cmds) => cmds.some((c) => c.id === id), 30_000);
+  const command = stored.find((c) => c.id === id);
+  expect(command?.region).toBe(chosen);
+  for (const name of regions.names) {
+    const held = await regions.waitFor(name, (cmds) => cmds.some((c) => c.id === id), 30_000);
+    expect(held.filter((c) => c.id === id)).toHaveLength(1);
   }
 });
