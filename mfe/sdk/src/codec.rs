@@ -112,6 +112,25 @@ enum Kind {
     Other,
 }
 
+impl Kind {
+    /// The error for a value a reader expecting `exp` cannot take.
+    #[inline(never)]
+    fn invalid(self, exp: &dyn de::Expected) -> Error {
+        let found = match &self {
+            Kind::Unit => Unexpected::Unit,
+            Kind::Bool(b) => Unexpected::Bool(*b),
+            Kind::Unsigned(n) => Unexpected::Unsigned(*n),
+            Kind::Signed(n) => Unexpected::Signed(*n),
+            Kind::Float(n) => Unexpected::Float(*n),
+            Kind::Str(s) => Unexpected::Str(s),
+            Kind::Seq(_) => Unexpected::Seq,
+            Kind::Map(_) => Unexpected::Map,
+            Kind::Other => Unexpected::Other("JavaScript value"),
+        };
+        de::Error::invalid_type(found, exp)
+    }
+}
+
 #[inline(never)]
 fn kind(value: JsValue) -> Kind {
     if value.is_null() || value.is_undefined() {
@@ -137,6 +156,20 @@ fn kind(value: JsValue) -> Kind {
     }
 }
 
+/// Deserializer methods that take one kind of value and refuse the others.
+macro_rules! only {
+    ($($method:ident: $kind:ident => $visit:ident),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+                match kind(self.0) {
+                    Kind::$kind(value) => visitor.$visit(value),
+                    other => Err(other.invalid(&visitor)),
+                }
+            }
+        )*
+    };
+}
+
 impl<'de> de::Deserializer<'de> for Deserializer {
     type Error = Error;
 
@@ -150,10 +183,7 @@ impl<'de> de::Deserializer<'de> for Deserializer {
             Kind::Str(s) => visitor.visit_string(s),
             Kind::Seq(seq) => visitor.visit_seq(seq),
             Kind::Map(map) => visitor.visit_map(map),
-            Kind::Other => Err(de::Error::invalid_type(
-                Unexpected::Other("JavaScript value"),
-                &visitor,
-            )),
+            Kind::Other => Err(Kind::Other.invalid(&visitor)),
         }
     }
 
@@ -189,9 +219,35 @@ impl<'de> de::Deserializer<'de> for Deserializer {
         }
     }
 
+    // The typed entry points accept only what fits, so a type's reader carries just the
+    // visitor calls it can use; numbers, `char`, tuples and anything untyped go through `any`.
+    only! {
+        deserialize_bool: Bool => visit_bool,
+        deserialize_string: Str => visit_string,
+        deserialize_seq: Seq => visit_seq,
+        deserialize_map: Map => visit_map,
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit unit_struct
+        tuple tuple_struct ignored_any
     }
 }
 
