@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mfe_sdk::{CommandStatus, CommandUpdate, Host, Topic};
+use mfe_sdk::{CommandStatus, CommandUpdate, Host, QueryResult, Topic};
 use serde::{Deserialize, Serialize};
 
 /// Payload of a `task.add` command.
@@ -30,20 +30,16 @@ struct Added {
     detail: Option<String>,
 }
 
-#[derive(Clone, PartialEq)]
-struct ServerList {
-    titles: Vec<String>,
-    as_of: i64,
-    region: String,
-    stale: bool,
-}
+/// What the region answered for the `tasks` stream, or why it could not.
+type ServerList = Result<QueryResult<Vec<AddTask>>, String>;
 
-fn badge(status: CommandStatus) -> (&'static str, &'static str) {
+/// `data-status`, the badge's classes and its text.
+fn badge(status: CommandStatus) -> (&'static str, &'static str, &'static str) {
     match status {
-        CommandStatus::Pending => ("pending", "Saved on this device"),
-        CommandStatus::Inflight => ("sending", "Sending…"),
-        CommandStatus::Delivered => ("delivered", "Sent"),
-        CommandStatus::Dead => ("failed", "Not accepted"),
+        CommandStatus::Pending => ("pending", "mfe-badge pending", "Saved on this device"),
+        CommandStatus::Inflight => ("sending", "mfe-badge sending", "Sending…"),
+        CommandStatus::Delivered => ("delivered", "mfe-badge delivered", "Sent"),
+        CommandStatus::Dead => ("failed", "mfe-badge failed", "Not accepted"),
     }
 }
 
@@ -57,29 +53,74 @@ fn age_text(as_of: i64) -> String {
     }
 }
 
-fn refresh(host: Host, server: WriteSignal<Option<Result<ServerList, String>>>) {
+/// What the "On the server" paragraph shows: its test id, `data-stale`, its text, and the
+/// titles to list (only for an answer).
+type Summary = (
+    Option<&'static str>,
+    Option<&'static str>,
+    String,
+    Option<Vec<AddTask>>,
+);
+
+fn server_summary(server: Option<ServerList>) -> Summary {
+    match server {
+        None => (None, None, "Loading…".into(), None),
+        Some(Err(e)) => (
+            Some("server-unavailable"),
+            None,
+            format!("Not available right now: {e}"),
+            None,
+        ),
+        Some(Ok(list)) => (
+            Some("server-age"),
+            Some(if list.stale { "true" } else { "false" }),
+            format!(
+                "{} task(s) · from {} · {}{}",
+                list.data.len(),
+                list.region,
+                age_text(list.as_of),
+                if list.stale {
+                    " · offline copy, may be out of date"
+                } else {
+                    ""
+                },
+            ),
+            Some(list.data),
+        ),
+    }
+}
+
+fn refresh(host: Host, server: WriteSignal<Option<ServerList>>) {
     spawn_local(async move {
-        let answer = host
-            .query::<Vec<AddTask>>("/q/stream/tasks")
-            .await
-            .map(|q| ServerList {
-                titles: q.data.into_iter().map(|t| t.title).collect(),
-                as_of: q.as_of,
-                region: q.region,
-                stale: q.stale,
-            })
-            .map_err(|e| e.to_string());
+        let answer = host.query("/q/stream/tasks").await.map_err(|e| e.message);
         server.set(Some(answer));
     });
 }
 
+/// One task added here, with its delivery state (and the reason, once refused for good).
+fn item_view(task: &Added) -> impl IntoView {
+    let (state, class, label) = badge(task.status);
+    let refused = task
+        .detail
+        .clone()
+        .filter(|_| task.status == CommandStatus::Dead);
+    view! {
+        <li data-testid="task-item" data-command-id=task.id.clone() data-status=state>
+            <span class="title">{task.title.clone()}</span>
+            <span class=class>{label}</span>
+            {refused.map(|d| view! { <span class="mfe-muted">{d}</span> })}
+        </li>
+    }
+}
+
 #[allow(non_snake_case)]
 pub fn TasksView(host: Host) -> impl IntoView {
-    let (title, set_title) = signal(String::new());
+    // The field is the state: read on submit, cleared once what it held is saved.
+    let title = NodeRef::<leptos::html::Input>::new();
     let (added, set_added) = signal(Vec::<Added>::new());
     let (error, set_error) = signal(None::<String>);
     let (saving, set_saving) = signal(false);
-    let (server, set_server) = signal(None::<Result<ServerList, String>>);
+    let (server, set_server) = signal(None::<ServerList>);
 
     let status_host = host.clone();
     let on_update = move |update: CommandUpdate| {
@@ -101,7 +142,10 @@ pub fn TasksView(host: Host) -> impl IntoView {
     let submit_host = host.clone();
     let submit = move |ev: web_sys::SubmitEvent| {
         ev.prevent_default();
-        let text = title.get_untracked().trim().to_string();
+        let Some(input) = title.get_untracked() else {
+            return;
+        };
+        let text = input.value().trim().to_string();
         if text.is_empty() {
             set_error.set(Some("Write a title first.".into()));
             return;
@@ -131,8 +175,8 @@ pub fn TasksView(host: Host) -> impl IntoView {
                         })
                     });
                     // Clear only what was saved: the user may already be typing the next one.
-                    if title.get_untracked().trim() == text_for_clear {
-                        set_title.set(String::new());
+                    if input.value().trim() == text_for_clear {
+                        input.set_value("");
                     }
                     set_error.set(None);
                 }
@@ -156,48 +200,30 @@ pub fn TasksView(host: Host) -> impl IntoView {
                     autocomplete="off"
                     maxlength="200"
                     placeholder="What needs doing?"
-                    prop:value=move || title.get()
-                    on:input=move |ev| set_title.set(event_target_value(&ev))
+                    node_ref=title
                 />
-                <button type="submit" data-testid="task-add" disabled=move || saving.get()>
+                <button type="submit" data-testid="task-add" disabled=saving>
                     "Add task"
                 </button>
             </form>
-            <Show when=move || error.get().is_some()>
-                <p role="alert" class="mfe-error" data-testid="task-error">{move || error.get()}</p>
-            </Show>
+            {move || error.get().map(|e| view! {
+                <p role="alert" class="mfe-error" data-testid="task-error">{e}</p>
+            })}
             <h3>"Added here"</h3>
             <ul class="mfe-list" data-testid="task-list">
-                <For each=move || added.get() key=|t| (t.id.clone(), badge(t.status).0) let:task>
-                    <li data-testid="task-item" data-command-id=task.id.clone() data-status=badge(task.status).0>
-                        <span class="title">{task.title.clone()}</span>
-                        <span class=format!("mfe-badge {}", badge(task.status).0)>{badge(task.status).1}</span>
-                        {task.detail.clone().filter(|_| task.status == CommandStatus::Dead).map(|d| view! { <span class="mfe-muted">{d}</span> })}
-                    </li>
-                </For>
+                {move || added.with(|list| list.iter().map(item_view).collect_view())}
             </ul>
             <h3>"On the server"</h3>
-            {move || match server.get() {
-                None => view! { <p class="mfe-muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! {
-                    <p class="mfe-muted" data-testid="server-unavailable">
-                        {format!("Not available right now: {e}")}
-                    </p>
-                }.into_any(),
-                Some(Ok(list)) => view! {
-                    <p class="mfe-muted" data-testid="server-age" data-stale=list.stale.to_string()>
-                        {format!(
-                            "{} task(s) · from {} · {}{}",
-                            list.titles.len(),
-                            list.region,
-                            age_text(list.as_of),
-                            if list.stale { " · offline copy, may be out of date" } else { "" },
-                        )}
-                    </p>
-                    <ul class="mfe-list" data-testid="server-list">
-                        {list.titles.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}
-                    </ul>
-                }.into_any(),
+            {move || {
+                let (testid, stale, text, titles) = server_summary(server.get());
+                view! {
+                    <p class="mfe-muted" data-testid=testid data-stale=stale>{text}</p>
+                    {titles.map(|titles| view! {
+                        <ul class="mfe-list" data-testid="server-list">
+                            {titles.into_iter().map(|t| view! { <li>{t.title}</li> }).collect_view()}
+                        </ul>
+                    })}
+                }
             }}
             <button class="secondary" data-testid="server-refresh" on:click=move |_| refresh(refresh_host.clone(), set_server)>
                 "Refresh"
