@@ -62,7 +62,7 @@ type Summary = (
     Option<Vec<AddTask>>,
 );
 
-fn server_summary(server: Option<ServerList>) -> Summary {
+fn server_summary(server: &Option<ServerList>) -> Summary {
     match server {
         None => (None, None, "Loading…".into(), None),
         Some(Err(e)) => (
@@ -85,7 +85,7 @@ fn server_summary(server: Option<ServerList>) -> Summary {
                     ""
                 },
             ),
-            Some(list.data),
+            Some(list.data.clone()),
         ),
     }
 }
@@ -215,7 +215,7 @@ pub fn TasksView(host: Host) -> impl IntoView {
             </ul>
             <h3>"On the server"</h3>
             {move || {
-                let (testid, stale, text, titles) = server_summary(server.get());
+                let (testid, stale, text, titles) = server.with(server_summary);
                 view! {
                     <p class="mfe-muted" data-testid=testid data-stale=stale>{text}</p>
                     {titles.map(|titles| view! {
