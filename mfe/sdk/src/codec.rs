@@ -170,6 +170,21 @@ macro_rules! only {
     };
 }
 
+/// Deserializer methods that read what another one reads.
+macro_rules! same_as {
+    ($($method:ident($($arg:ident: $ty:ty),*) => $target:ident),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(
+                self,
+                $($arg: $ty,)*
+                visitor: V,
+            ) -> Result<V::Value, Error> {
+                self.$target(visitor)
+            }
+        )*
+    };
+}
+
 impl<'de> de::Deserializer<'de> for Deserializer {
     type Error = Error;
 
@@ -228,21 +243,13 @@ impl<'de> de::Deserializer<'de> for Deserializer {
         deserialize_map: Map => visit_map,
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_string(visitor)
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_string(visitor)
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.deserialize_map(visitor)
+    same_as! {
+        deserialize_str() => deserialize_string,
+        deserialize_identifier() => deserialize_string,
+        deserialize_struct(
+            _name: &'static str,
+            _fields: &'static [&'static str]
+        ) => deserialize_map,
     }
 
     serde::forward_to_deserialize_any! {
@@ -261,12 +268,20 @@ impl IntoDeserializer<'_, Error> for Deserializer {
 
 struct Seq {
     items: js_sys::Array,
-    next: u32,
+    index: u32,
 }
 
 impl Seq {
     fn new(items: js_sys::Array) -> Self {
-        Self { items, next: 0 }
+        Self { items, index: 0 }
+    }
+
+    fn next_item(&mut self) -> Option<JsValue> {
+        if self.index >= self.items.length() {
+            return None;
+        }
+        self.index += 1;
+        Some(self.items.get(self.index - 1))
     }
 }
 
@@ -277,16 +292,14 @@ impl<'de> SeqAccess<'de> for Seq {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        if self.next >= self.items.length() {
-            return Ok(None);
+        match self.next_item() {
+            Some(item) => seed.deserialize(Deserializer(item)).map(Some),
+            None => Ok(None),
         }
-        let item = self.items.get(self.next);
-        self.next += 1;
-        seed.deserialize(Deserializer(item)).map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some((self.items.length() - self.next) as usize)
+        Some((self.items.length() - self.index) as usize)
     }
 }
 
@@ -312,12 +325,10 @@ impl<'de> MapAccess<'de> for Map {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        let entries = &mut self.entries;
-        if entries.next >= entries.items.length() {
+        let Some(entry) = self.entries.next_item() else {
             return Ok(None);
-        }
-        let entry: js_sys::Array = entries.items.get(entries.next).unchecked_into();
-        entries.next += 1;
+        };
+        let entry: js_sys::Array = entry.unchecked_into();
         self.value = entry.get(1);
         seed.deserialize(Deserializer(entry.get(0))).map(Some)
     }
@@ -585,34 +596,37 @@ impl ser::SerializeStruct for Object {
 /// A tuple or struct variant: its fields, then wrapped as `{ [variant]: fields }`.
 struct Variant<S>(&'static str, S);
 
-impl ser::SerializeTupleVariant for Variant<Array> {
-    type Ok = JsValue;
-    type Error = Error;
+/// Collects a variant's fields as a tuple or struct would, then wraps them.
+macro_rules! variant_fields {
+    ($(
+        $trait:ident for $fields:ident:
+        $inner:ident::$add:ident($($key:ident: $kty:ty)?) -> $js:tt
+    );* $(;)?) => {
+        $(
+            impl ser::$trait for Variant<$fields> {
+                type Ok = JsValue;
+                type Error = Error;
 
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(&mut self.1, value)
-    }
+                fn serialize_field<T: Serialize + ?Sized>(
+                    &mut self,
+                    $($key: $kty,)?
+                    value: &T,
+                ) -> Result<(), Error> {
+                    ser::$inner::$add(&mut self.1, $($key,)? value)
+                }
 
-    fn end(self) -> Result<JsValue, Error> {
-        Ok(tagged(self.0, &self.1 .0))
-    }
+                fn end(self) -> Result<JsValue, Error> {
+                    Ok(tagged(self.0, &self.1.$js))
+                }
+            }
+        )*
+    };
 }
 
-impl ser::SerializeStructVariant for Variant<Object> {
-    type Ok = JsValue;
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        ser::SerializeStruct::serialize_field(&mut self.1, key, value)
-    }
-
-    fn end(self) -> Result<JsValue, Error> {
-        Ok(tagged(self.0, &self.1.object))
-    }
+variant_fields! {
+    SerializeTupleVariant for Array: SerializeSeq::serialize_element() -> 0;
+    SerializeStructVariant for Object:
+        SerializeStruct::serialize_field(key: &'static str) -> object;
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]
