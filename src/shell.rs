@@ -157,21 +157,26 @@ fn RefreshOnNavigation() -> impl IntoView {
 #[component]
 fn Nav() -> impl IntoView {
     let runtime = use_runtime();
-    let links = move || {
+    // A memo: the links are redrawn only when they change (a manifest refresh that changes
+    // nothing keeps them, and the keyboard focus on them).
+    let links = Memo::new(move |_| {
         runtime
             .validated
             .with(|m| m.as_ref().map(nav_links).unwrap_or_default())
-    };
+    });
     view! {
         <nav aria-label="Apps" data-testid="shell-nav">
             <A href="/">"Home"</A>
-            <For each=links key=|link| link.clone() let:link>
-                {
-                    let (name, route) = link;
-                    let testid = format!("nav-{name}");
-                    view! { <A href=route attr:data-testid=testid>{name}</A> }
-                }
-            </For>
+            {move || {
+                links
+                    .get()
+                    .into_iter()
+                    .map(|(name, route)| {
+                        let testid = format!("nav-{name}");
+                        view! { <A href=route attr:data-testid=testid>{name}</A> }
+                    })
+                    .collect_view()
+            }}
             <A href="/inspector" attr:data-testid="nav-inspector">"Inspector"</A>
         </nav>
     }
@@ -195,11 +200,16 @@ fn ManifestNotices() -> impl IntoView {
             <section class="notice" aria-label="Unavailable apps" data-testid="disabled-apps">
                 <p>"Some apps are switched off because their published entry is invalid:"</p>
                 <ul>
-                    <For each=disabled key=|d| d.name.clone() let:d>
-                        <li data-testid=format!("disabled-app-{}", d.name)>
-                            <strong>{d.name.clone()}</strong>": "{d.reason.clone()}
-                        </li>
-                    </For>
+                    {move || {
+                        disabled()
+                            .into_iter()
+                            .map(|d| view! {
+                                <li data-testid=format!("disabled-app-{}", d.name)>
+                                    <strong>{d.name.clone()}</strong>": "{d.reason}
+                                </li>
+                            })
+                            .collect_view()
+                    }}
                 </ul>
             </section>
         </Show>

@@ -121,13 +121,14 @@ pub fn Inspector() -> impl IntoView {
                 fallback=|| view! { <p data-testid="inspector-no-crashes">"None."</p> }
             >
                 <ol data-testid="inspector-crashes">
-                    <For
-                        each=move || runtime.crashes.get().into_iter().enumerate()
-                        key=|(i, c)| (*i, c.at_ms.to_bits())
-                        let:item
-                    >
-                        <Crash crash=item.1/>
-                    </For>
+                    {move || {
+                        runtime
+                            .crashes
+                            .get()
+                            .into_iter()
+                            .map(|crash| view! { <Crash crash=crash/> })
+                            .collect_view()
+                    }}
                 </ol>
             </Show>
             <h2>"Preloaded while idle"</h2>

@@ -94,11 +94,9 @@ pub fn StatusBar(panel_open: RwSignal<bool>) -> impl IntoView {
             </span>
             <StorageNoticeLine/>
             <ul class="regions" aria-label="Regions">
-                <For
-                    each=regions
-                    key=|r| (r.name.clone(), health_name(r.health), r.is_current, latency_text(r))
-                    let:region
-                >
+                // Three chips, redrawn together when a region changes (nothing in them takes
+                // focus).
+                {move || regions().into_iter().map(|region| view! {
                     <li
                         class=format!(
                             "region {}{}",
@@ -115,7 +113,7 @@ pub fn StatusBar(panel_open: RwSignal<bool>) -> impl IntoView {
                         " "
                         <span class="latency">{latency_text(&region)}</span>
                     </li>
-                </For>
+                }).collect_view()}
             </ul>
             {move || rollback.get().map(|(text, apps)| view! {
                 <span class="rollback" data-testid="status-rollback" data-apps=apps>
