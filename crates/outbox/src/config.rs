@@ -25,7 +25,9 @@ pub struct Config {
     /// normally reports its own (shorter) fetch timeout; this is the safety net that keeps an
     /// entry from staying `inflight` forever if a result is lost.
     pub inflight_lease_ms: i64,
-    /// Most commands in one request. 1 when the region has no `POST /commands:batch`.
+    /// Most commands in one request. 1 when the region has no `POST /commands:batch`; the
+    /// regional API takes up to 100 per batch, the default, so a long queue costs as few
+    /// requests (and rounds of IndexedDB writes) as the regions allow.
     pub max_batch: usize,
     /// Most streams with a request outstanding at once.
     pub max_streams_in_flight: usize,
@@ -45,7 +47,7 @@ impl Default for Config {
             retention_ms: 24 * 60 * 60 * 1_000,
             keep_delivered_ms: 60 * 60 * 1_000,
             inflight_lease_ms: 2 * 60 * 1_000,
-            max_batch: 50,
+            max_batch: 100,
             max_streams_in_flight: 4,
             budget_max_tokens: 10,
             budget_token_ratio: 0.1,
@@ -91,7 +93,7 @@ mod tests {
         assert_eq!(c.retention_ms, 86_400_000);
         assert_eq!(c.budget_max_tokens, 10);
         assert!((c.budget_token_ratio - 0.1).abs() < 1e-12);
-        assert_eq!(c.max_batch, 50);
+        assert_eq!(c.max_batch, 100);
         assert_eq!(c.sanitized(), c);
     }
 

@@ -163,6 +163,41 @@ fn a_full_batch_leaves_the_rest_of_a_stream_for_later() {
 }
 
 #[test]
+fn by_default_one_long_stream_goes_out_in_requests_of_the_regions_batch_limit_in_order() {
+    // The regional API takes up to 100 commands per `POST /commands:batch`.
+    let mut o = outbox(Config::default());
+    for seq in 1..=250u64 {
+        put(&mut o, &format!("c{seq:03}"), "s", seq);
+    }
+    let mut sent: Vec<String> = Vec::new();
+    let mut sizes = Vec::new();
+    loop {
+        let p = poll(&mut o, T0);
+        if p.work.is_empty() {
+            break;
+        }
+        assert_eq!(p.work.len(), 1, "one stream: one request at a time");
+        let w = &p.work[0];
+        assert_eq!(
+            p.changes.len(),
+            w.commands.len(),
+            "every command marked in flight"
+        );
+        sizes.push(w.commands.len());
+        sent.extend(w.ids().map(str::to_string));
+        let items: Vec<(String, Outcome)> = w
+            .ids()
+            .map(|id| (id.to_string(), Outcome::http(201)))
+            .collect();
+        o.complete_items(T0, w, "eu-west", &items, &mut Fixed(0.5));
+    }
+    assert_eq!(sizes, [100, 100, 50]);
+    let expected: Vec<String> = (1..=250u64).map(|seq| format!("c{seq:03}")).collect();
+    assert_eq!(sent, expected, "stream order");
+    assert_eq!(o.counts().delivered, 250);
+}
+
+#[test]
 fn delivered_needs_an_acknowledgement() {
     let mut o = outbox(Config::default());
     put(&mut o, "a", "s", 1);
