@@ -59,9 +59,16 @@ async fn run(state: ShellState) {
 }
 
 /// Reads records other tabs stored since this drainer last looked, and adopts them.
-async fn adopt_new(state: ShellState) -> Result<(), store::StoreError> {
+/// `unwritten` are outcomes held only in memory so far (see [`DrainHost::before_round`]).
+async fn adopt_new(
+    state: ShellState,
+    unwritten: &mut Vec<Change>,
+) -> Result<(), store::StoreError> {
     if with(|s| s.dirty).unwrap_or(false) {
-        // Statuses may have changed too (retry, discard in another tab): read everything.
+        // Statuses may have changed too (retry, discard in another tab): read everything, after
+        // writing what only memory knows yet, or reading would take it back.
+        store::apply(unwritten).await?;
+        unwritten.clear();
         return reload(state, true).await;
     }
     let fresh =
@@ -102,8 +109,8 @@ impl DrainHost for Page {
     /// Another tab may have saved commands its notice has not announced yet: adopt every
     /// record this drainer does not know before deciding what to send, or a stream could be
     /// sent out of order.
-    async fn before_round(&self) -> Result<(), store::StoreError> {
-        adopt_new(self.0).await
+    async fn before_round(&self, unwritten: &mut Vec<Change>) -> Result<(), store::StoreError> {
+        adopt_new(self.0, unwritten).await
     }
 
     async fn deliver(&self, work: &Work) -> Vec<Change> {

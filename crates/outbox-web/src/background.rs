@@ -52,7 +52,9 @@ impl DrainHost for Worker {
         true
     }
 
-    async fn before_round(&self) -> Result<(), StoreError> {
+    /// The worker holds the drain lock and nobody else delivers meanwhile; what pages save
+    /// while it runs is picked up by the next wake-up or by a page's drainer.
+    async fn before_round(&self, _unwritten: &mut Vec<Change>) -> Result<(), StoreError> {
         Ok(())
     }
 
