@@ -35,6 +35,7 @@ use std::time::Duration;
 use futures::future::{select, Either, FutureExt, LocalBoxFuture, Shared};
 use indexed_db_futures::database::Database;
 use indexed_db_futures::internals::SystemRepr;
+use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use mfe_contract::Command;
@@ -142,6 +143,9 @@ thread_local! {
     static IS_BLOCKED: Cell<bool> = const { Cell::new(false) };
     /// The highest `seq` this page allocated or read (a floor for the counter after a loss).
     static HIGHEST_SEQ: Cell<u64> = const { Cell::new(0) };
+    /// The `seq` counter when [`load_unknown`] last read every key, raised by this page's own
+    /// saves right after it; `None` until the first read and after the database was lost.
+    static SEEN_COUNTER: Cell<Option<u64>> = const { Cell::new(None) };
     static OPEN_WAIT: Cell<Duration> = const { Cell::new(DEFAULT_OPEN_WAIT) };
     static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
     static PROVIDER: RefCell<Option<Provider>> = const { RefCell::new(None) };
@@ -184,6 +188,7 @@ pub fn close() {
     }
     IS_OUTDATED.with(|o| o.set(false));
     IS_LOST.with(|l| l.set(false));
+    SEEN_COUNTER.with(|s| s.set(None));
 }
 
 fn losses() -> u64 {
@@ -225,6 +230,7 @@ fn connection_lost(raw: &web_sys::IdbDatabase, gone: &Rc<Cell<bool>>, why: Why) 
         Why::Deleted | Why::Closed => {
             IS_LOST.with(|l| l.set(true));
             LOSSES.with(|l| l.set(l.get() + 1));
+            SEEN_COUNTER.with(|s| s.set(None));
             emit(StoreEvent::Lost);
             // Queued behind the deletion, it runs once the deletion has completed; it is driven
             // to the end without anyone waiting for it.
@@ -408,6 +414,17 @@ where
     }
 }
 
+/// The shared `seq` counter as stored (0 before the first save).
+async fn read_counter(meta: &ObjectStore<'_>, context: &str) -> Result<u64, StoreError> {
+    let stored: Option<JsValue> = meta
+        .get(SEQ_KEY)
+        .primitive()
+        .map_err(|e| fail(context, e))?
+        .await
+        .map_err(|e| fail(context, e))?;
+    Ok(stored.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64)
+}
+
 /// Writes the rescue's entries the store does not hold, and raises the `seq` counter to its
 /// floor, in one transaction. Returns how many records were written.
 async fn write_entries(db: &Database, rescue: &Rescue) -> Result<usize, StoreError> {
@@ -437,13 +454,7 @@ async fn write_entries(db: &Database, rescue: &Rescue) -> Result<usize, StoreErr
         written += 1;
     }
     let meta = tx.object_store(META).map_err(|e| fail(context, e))?;
-    let stored: Option<JsValue> = meta
-        .get(SEQ_KEY)
-        .primitive()
-        .map_err(|e| fail(context, e))?
-        .await
-        .map_err(|e| fail(context, e))?;
-    let stored = stored.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
+    let stored = read_counter(&meta, context).await?;
     let counter = rescue.counter_after(stored);
     if counter != stored {
         meta.put(JsValue::from_f64(counter as f64))
@@ -466,6 +477,14 @@ fn to_js(value: &impl Serialize) -> Result<JsValue, StoreError> {
 pub async fn save_new(command: Command, now_ms: i64) -> Result<Entry, StoreError> {
     let (entry, at) = run(|db| save_in(db, command.clone(), now_ms)).await?;
     raise_highest_seq(entry.command.seq);
+    // The caller holds what it saved: if nobody else saved since the last look, nothing is
+    // unknown still.
+    let seq = entry.command.seq;
+    SEEN_COUNTER.with(|s| {
+        if s.get() == seq.checked_sub(1) {
+            s.set(Some(seq));
+        }
+    });
     if losses() != at {
         // Committed, then the database was deleted before the page held the entry in memory
         // for the write-back: write it again (if it is not there already), same id and seq.
@@ -486,13 +505,7 @@ async fn save_in(db: Database, mut command: Command, now_ms: i64) -> Result<Entr
         .build()
         .map_err(|e| fail("cannot save on this device", e))?;
     let meta = tx.object_store(META).map_err(|e| fail("meta", e))?;
-    let last: Option<JsValue> = meta
-        .get(SEQ_KEY)
-        .primitive()
-        .map_err(|e| fail("cannot read the sequence counter", e))?
-        .await
-        .map_err(|e| fail("cannot read the sequence counter", e))?;
-    let last = last.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
+    let last = read_counter(&meta, "cannot read the sequence counter").await?;
     command.seq = last + 1;
     meta.put(JsValue::from_f64(command.seq as f64))
         .with_key(SEQ_KEY)
@@ -618,13 +631,7 @@ async fn load_in(db: Database) -> Result<Loaded, StoreError> {
     // (schema v1) would otherwise share seqs with new commands.
     if let Some(highest) = loaded.entries.iter().map(|e| e.command.seq).max() {
         let meta = tx.object_store(META).map_err(|e| fail("meta", e))?;
-        let last: Option<JsValue> = meta
-            .get(SEQ_KEY)
-            .primitive()
-            .map_err(|e| fail("cannot read the sequence counter", e))?
-            .await
-            .map_err(|e| fail("cannot read the sequence counter", e))?;
-        if last.and_then(|v| v.as_f64()).unwrap_or(0.0) < highest as f64 {
+        if read_counter(&meta, "cannot read the sequence counter").await? < highest {
             meta.put(JsValue::from_f64(highest as f64))
                 .with_key(SEQ_KEY)
                 .primitive()
@@ -656,10 +663,19 @@ async fn load_in(db: Database) -> Result<Loaded, StoreError> {
 
 /// Reads the records whose id `known` does not recognise (commands another tab saved), without
 /// decoding the rest. Undecodable ones are left for [`load`] to quarantine.
+///
+/// Every save raises the shared `seq` counter by one in the transaction that writes the record,
+/// so when the counter stands where this page last looked (plus its own saves since), nobody
+/// else saved a command meanwhile and the keys are not read at all: one read of the counter
+/// instead of every key, which a drainer does before each round. After the database was lost
+/// (and records may have been written back without raising the counter) it reads the keys again.
 pub async fn load_unknown(known: impl Fn(&str) -> bool) -> Result<Vec<Entry>, StoreError> {
-    let (entries, _) = run(|db| load_unknown_in(db, &known)).await?;
+    let (entries, at) = run(|db| load_unknown_in(db, &known)).await?;
     if let Some(seq) = entries.iter().map(|e| e.command.seq).max() {
         raise_highest_seq(seq);
+    }
+    if losses() != at {
+        SEEN_COUNTER.with(|s| s.set(None));
     }
     Ok(entries)
 }
@@ -669,9 +685,14 @@ async fn load_unknown_in(
     known: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Entry>, StoreError> {
     let tx = db
-        .transaction(OUTBOX)
+        .transaction([OUTBOX, META])
         .build()
         .map_err(|e| fail("cannot read the outbox", e))?;
+    let meta = tx.object_store(META).map_err(|e| fail("meta", e))?;
+    let counter = read_counter(&meta, "cannot read the sequence counter").await?;
+    if SEEN_COUNTER.with(Cell::get) == Some(counter) {
+        return Ok(Vec::new());
+    }
     let store = tx.object_store(OUTBOX).map_err(|e| fail("outbox", e))?;
     let keys = store
         .get_all_keys::<JsValue>()
@@ -698,5 +719,6 @@ async fn load_unknown_in(
             .filter(|entry| entry.id() == key);
         entries.extend(decoded);
     }
+    SEEN_COUNTER.with(|s| s.set(Some(counter)));
     Ok(entries)
 }
