@@ -151,7 +151,7 @@ pub fn publish(state: ShellState) {
             .filter(|e| e.status != CommandStatus::Delivered)
             .map(ItemView::of)
             .collect();
-        items.sort_by_key(|i| (i.enqueued_at, i.id.clone()));
+        items.sort_unstable_by(|a, b| (a.enqueued_at, &a.id).cmp(&(b.enqueued_at, &b.id)));
         let mut calls = Vec::new();
         // Forget what was told about commands the outbox no longer holds (delivered and
         // pruned), so a long session does not accumulate them.
