@@ -73,10 +73,26 @@ const OUTBOX_SYNC_TAG: &str = "mfe-outbox";
 /// is missing this does nothing: the next page start delivers them.
 ///
 /// The worker has no latency data of its own, so it is told the region this page would use
-/// now (the router's first choice); it tries that one first, then the others.
+/// now (the router's first choice); it tries that one first, then the others. It is told only
+/// when the choice changed: the worker writes it to its cache, and a write per saved command
+/// would compete with the outbox's own IndexedDB commits.
 pub fn deliver_in_background_later() {
     let preferred = crate::routing::candidates().into_iter().next();
-    let _ = register_sync(OUTBOX_SYNC_TAG, preferred);
+    let changed = TOLD_WORKER.with(|told| {
+        let mut told = told.borrow_mut();
+        if *told == preferred {
+            false
+        } else {
+            told.clone_from(&preferred);
+            true
+        }
+    });
+    let _ = register_sync(OUTBOX_SYNC_TAG, preferred.filter(|_| changed));
+}
+
+thread_local! {
+    /// The region last handed to the worker by this page.
+    static TOLD_WORKER: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 /// What the offline layer reports.
