@@ -1,6 +1,7 @@
 //! Browser tests of the IndexedDB outbox store (headless Chromium via wasm-bindgen-test):
 //! durability across close/reopen, the v1 → v2 schema upgrade, quarantine of corrupt records,
-//! concurrent writers, and the database being taken away from under the page: an upgrade
+//! concurrent writers, finding another tab's saves by the shared counter, and the database
+//! being taken away from under the page: an upgrade
 //! blocked by an older tab, a newer version opened elsewhere, and the database deleted.
 //!
 //! The "other tab" is a raw IndexedDB connection made in JavaScript, as a tab running other
@@ -71,6 +72,32 @@ export function keys_of(db, store) {
   });
 }
 export function close_db(db) { db.close(); }
+// Another tab saving a command: a copy of the record at `from` under `id`, with the next seq,
+// and the shared counter raised, in one transaction (what every save does).
+export function save_as_other_tab(name, from, id) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(name);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction(['outbox', 'meta'], 'readwrite');
+      const outbox = tx.objectStore('outbox');
+      const meta = tx.objectStore('meta');
+      const counter = meta.get('seq');
+      counter.onsuccess = () => {
+        const seq = (counter.result ?? 0) + 1;
+        const record = outbox.get(from);
+        record.onsuccess = () => {
+          const copy = { ...record.result, id, seq };
+          outbox.put(copy, id);
+          meta.put(seq, 'seq');
+        };
+      };
+      tx.oncomplete = () => { db.close(); resolve(); };
+      tx.onerror = () => { db.close(); reject(tx.error); };
+    };
+  });
+}
 "#)]
 extern "C" {
     fn hold_old(name: &str, version: u32, records: &js_sys::Array) -> js_sys::Promise;
@@ -78,6 +105,7 @@ extern "C" {
     fn delete_raw(name: &str) -> js_sys::Promise;
     fn keys_of(db: &JsValue, store: &str) -> js_sys::Promise;
     fn close_db(db: &JsValue);
+    fn save_as_other_tab(name: &str, from: &str, id: &str) -> js_sys::Promise;
 }
 
 fn command(id: &str, title: &str) -> Command {
@@ -446,4 +474,46 @@ async fn a_database_deleted_under_the_page_is_recreated_with_every_held_command_
         "seq {} after {highest}",
         next.command.seq
     );
+}
+
+#[wasm_bindgen_test]
+async fn another_tabs_save_is_found_by_the_counter_and_this_pages_own_saves_are_not_reread() {
+    fresh().await;
+    let first = store::save_new(command("own-1", "first"), 1)
+        .await
+        .expect("save");
+    let own = |ids: &'static [&'static str]| move |id: &str| ids.contains(&id);
+    // The first look reads every key: only what this page holds is there.
+    let found = store::load_unknown(own(&["own-1"])).await.expect("look");
+    assert!(found.is_empty(), "{:?}", ids(&found));
+
+    // This page's own save moves the counter by one: nothing unknown, whatever `known` says
+    // (the shortcut does not read the keys at all).
+    store::save_new(command("own-2", "second"), 2)
+        .await
+        .expect("save");
+    let found = store::load_unknown(own(&[])).await.expect("look");
+    assert!(found.is_empty(), "{:?}", ids(&found));
+
+    // Another tab saves: its record and the raised counter are found at the next look.
+    js(
+        "the other tab's save",
+        save_as_other_tab(DB_NAME, first.id(), "other-1"),
+    )
+    .await;
+    let found = store::load_unknown(own(&["own-1", "own-2"]))
+        .await
+        .expect("look");
+    assert_eq!(ids(&found), ["other-1"]);
+    assert_eq!(found[0].command.seq, 3);
+
+    // Seen once, it is not reported again; the next own save gets the seq after it.
+    let found = store::load_unknown(own(&["own-1", "own-2", "other-1"]))
+        .await
+        .expect("look");
+    assert!(found.is_empty(), "{:?}", ids(&found));
+    let next = store::save_new(command("own-3", "third"), 3)
+        .await
+        .expect("save");
+    assert_eq!(next.command.seq, 4);
 }
