@@ -1,7 +1,8 @@
-//! The service worker's entry into the outbox: `drain(regionsJson)` delivers what the pages
-//! saved, under the same lock and with the same store, transport and outbox core as a page
-//! (see `mfe_outbox_web::background`). Built by `scripts/build-sw.mjs` with
-//! `wasm-bindgen --target no-modules`, loaded by `sw.js` with `importScripts`.
+//! The service worker's entry into the outbox: `drain(regionsJson, preferred)` delivers what
+//! the pages saved, under the same lock and with the same store, transport and outbox core as a
+//! page (see `mfe_outbox_web::background`), trying the region the pages chose last first. Built
+//! by `scripts/build-sw.mjs` with `wasm-bindgen --target web`, imported by `sw.js` (a module
+//! worker).
 
 use mfe_contract::RegionInfo;
 use serde::Deserialize;
