@@ -671,9 +671,11 @@ async function mountRun(browser, side) {
     // Warm from the service worker's cache: once the shell's worker has precached and claimed
     // the page, reload again. single-spa has no worker, so its second reload is the same HTTP
     // cache reload (the comparison a team would get without writing a worker).
-    const controlled = await page
-      .waitForFunction(() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller), null, { timeout: side === 'ours' ? 20000 : 1 })
-      .then(() => true, () => false);
+    const controlled =
+      side === 'ours' &&
+      (await page
+        .waitForFunction(() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller), null, { timeout: 20000 })
+        .then(() => true, () => false));
     await page.reload({ waitUntil: 'load' });
     await waitMounted(page);
     const swReload = { ...(await page.evaluate(collectLoadInPage)), workerClaimed: controlled };
