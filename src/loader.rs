@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures::future::{select, Either};
+use futures::future::{select, Either, LocalBoxFuture, Shared};
+use futures::FutureExt;
 use gloo_net::http::Request;
 use mfe_contract::AppDescriptor;
 use wasm_bindgen::prelude::*;
@@ -49,8 +50,13 @@ pub struct LoadedApp {
     pub load_ms: f64,
 }
 
+type SharedPreparation = Shared<LocalBoxFuture<'static, Result<Prepared, String>>>;
+
 thread_local! {
     static PREPARED: RefCell<HashMap<String, Prepared>> = RefCell::new(HashMap::new());
+    /// Preparations under way, by version: an early start at boot, the slot that shows the app
+    /// and the idle preloader share one fetch and one compile.
+    static IN_FLIGHT: RefCell<HashMap<String, SharedPreparation>> = RefCell::new(HashMap::new());
 }
 
 /// The cache key of a version: its URLs and integrity, so a changed descriptor (e.g. a dev
@@ -72,6 +78,7 @@ pub fn is_prepared(d: &AppDescriptor) -> bool {
 /// Forgets a version's bytes, e.g. after its glue failed to initialise.
 pub fn forget(d: &AppDescriptor) {
     PREPARED.with(|p| p.borrow_mut().remove(&prepared_key(d)));
+    IN_FLIGHT.with(|f| f.borrow_mut().remove(&prepared_key(d)));
 }
 
 /// Turns a thrown JS value (Error, RuntimeError from a wasm trap, string) into words.
@@ -92,7 +99,11 @@ pub fn describe(value: &JsValue) -> String {
     }
 }
 
-async fn fetch_verified(url: &str, integrity: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+async fn fetch_checked(
+    url: &str,
+    integrity: &str,
+    timeout: Duration,
+) -> Result<gloo_net::http::Response, String> {
     let request = Request::get(url).integrity(integrity);
     let response = send_with_timeout(request, None, timeout)
         .await
@@ -100,7 +111,68 @@ async fn fetch_verified(url: &str, integrity: &str, timeout: Duration) -> Result
     if !response.ok() {
         return Err(format!("{url}: HTTP {}", response.status()));
     }
+    Ok(response)
+}
+
+async fn fetch_verified(url: &str, integrity: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+    let response = fetch_checked(url, integrity, timeout).await?;
     response.binary().await.map_err(|e| format!("{url}: {e}"))
+}
+
+/// A compiled app module, its size in bytes and how long compiling took after its bytes came.
+struct Compiled {
+    module: js_sys::WebAssembly::Module,
+    bytes: u64,
+    compile_ms: f64,
+}
+
+/// Fetches a `.wasm` with its integrity and compiles it. Served as `application/wasm`, it is
+/// compiled from the response itself (`compileStreaming`): no copy through Rust memory, and the
+/// browser may keep the compiled code for the next visit. Otherwise from its bytes.
+async fn fetch_compiled(url: &str, integrity: &str, timeout: Duration) -> Result<Compiled, String> {
+    let raw: web_sys::Response = fetch_checked(url, integrity, timeout).await?.into();
+    let invalid = |e: JsValue| format!("{url}: not a valid WebAssembly module ({})", describe(&e));
+    let unreadable = |e: JsValue| format!("{url}: {}", describe(&e));
+    let wasm_typed = raw
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|t| {
+            t.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/wasm")
+        });
+    if wasm_typed {
+        // A second reader of the same body counts its bytes for the inspector.
+        let counter = raw.clone().map_err(unreadable)?;
+        let started = monotonic_ms();
+        let response: &JsValue = raw.as_ref();
+        let compiling = JsFuture::from(js_sys::WebAssembly::compile_streaming(
+            &js_sys::Promise::resolve(response),
+        ));
+        let counting = JsFuture::from(counter.array_buffer().map_err(unreadable)?);
+        let (compiled, body) = futures::join!(compiling, counting);
+        let module = compiled.map_err(invalid)?;
+        let bytes = body.map_err(unreadable)?;
+        return Ok(Compiled {
+            module: module.unchecked_into(),
+            bytes: bytes.unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64,
+            compile_ms: monotonic_ms() - started,
+        });
+    }
+    let body = JsFuture::from(raw.array_buffer().map_err(unreadable)?)
+        .await
+        .map_err(unreadable)?;
+    let started = monotonic_ms();
+    let module = JsFuture::from(js_sys::WebAssembly::compile(&body))
+        .await
+        .map_err(invalid)?;
+    Ok(Compiled {
+        module: module.unchecked_into(),
+        bytes: body.unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64,
+        compile_ms: monotonic_ms() - started,
+    })
 }
 
 /// Imports `js` as a module from a new `blob:` URL. Returns the module namespace and that URL:
@@ -122,42 +194,89 @@ async fn import_from_bytes(js: &[u8]) -> Result<(JsValue, String), String> {
     result.map(|module| (module, url))
 }
 
-/// Fetches, verifies and compiles one app version (or returns what an earlier call kept).
+/// Fetches, verifies and compiles one app version (or returns what an earlier call kept, or
+/// joins the preparation already under way), within `timeout`.
 pub async fn prepare(d: &AppDescriptor, timeout: Duration) -> Result<Prepared, String> {
     if let Some(ready) = PREPARED.with(|p| p.borrow().get(&prepared_key(d)).cloned()) {
         return Ok(ready);
     }
-    let started = monotonic_ms();
-    let js = fetch_verified(&d.entry, &d.integrity.entry, timeout).await?;
-    let mut bytes = js.len() as u64;
-    let mut fetch_ms = monotonic_ms() - started;
-    let mut compile_ms = 0.0;
-    let wasm = match (&d.wasm, &d.integrity.wasm) {
-        (Some(url), Some(integrity)) => {
-            let fetch_started = monotonic_ms();
-            let wasm = fetch_verified(url, integrity, timeout).await?;
-            bytes += wasm.len() as u64;
-            let compile_started = monotonic_ms();
-            fetch_ms += compile_started - fetch_started;
-            let compiled = JsFuture::from(js_sys::WebAssembly::compile(&js_sys::Uint8Array::from(
-                wasm.as_slice(),
-            )))
-            .await
-            .map_err(|e| format!("{url}: not a valid WebAssembly module ({})", describe(&e)))?;
-            compile_ms = monotonic_ms() - compile_started;
-            Some(compiled.unchecked_into())
+    let work = preparation(d, timeout);
+    let deadline = Box::pin(gloo_timers::future::sleep(timeout));
+    match select(work, deadline).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(format!(
+            "{}: not fetched and compiled within {} s",
+            d.entry,
+            timeout.as_secs_f32()
+        )),
+    }
+}
+
+/// Starts fetching and compiling `d` in the background (unless it is ready or under way), e.g.
+/// as soon as the manifest says which apps the page shows, before the page is drawn.
+pub fn start_preparing(d: &AppDescriptor, timeout: Duration) {
+    if !is_prepared(d) {
+        drop(preparation(d, timeout));
+    }
+}
+
+/// The one preparation of `d`'s version that every caller shares: started here unless one is
+/// under way, and driven to its end by a task of its own whoever stops waiting for it.
+fn preparation(d: &AppDescriptor, timeout: Duration) -> SharedPreparation {
+    let key = prepared_key(d);
+    let under_way = IN_FLIGHT.with(|f| f.borrow().get(&key).cloned());
+    // A failed preparation that its driver has not cleared yet is not joined: a retry retries.
+    if let Some(work) = under_way.filter(|w| !matches!(w.peek(), Some(Err(_)))) {
+        return work;
+    }
+    let descriptor = d.clone();
+    let ready_key = key.clone();
+    let work = async move {
+        let result = fetch_and_compile(&descriptor, timeout).await;
+        if let Ok(prepared) = &result {
+            PREPARED.with(|p| p.borrow_mut().insert(ready_key, prepared.clone()));
         }
-        _ => None,
+        result
+    }
+    .boxed_local()
+    .shared();
+    IN_FLIGHT.with(|f| f.borrow_mut().insert(key.clone(), work.clone()));
+    let driven = work.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = driven.clone().await;
+        IN_FLIGHT.with(|f| {
+            let mut f = f.borrow_mut();
+            // Unless a retry already put a preparation of its own there.
+            if f.get(&key).is_some_and(|w| w.ptr_eq(&driven)) {
+                f.remove(&key);
+            }
+        });
+    });
+    work
+}
+
+/// Fetches the glue and the `.wasm` side by side, both checked against their integrity, and
+/// compiles the wasm.
+async fn fetch_and_compile(d: &AppDescriptor, timeout: Duration) -> Result<Prepared, String> {
+    let started = monotonic_ms();
+    let js = fetch_verified(&d.entry, &d.integrity.entry, timeout);
+    let wasm = async {
+        match (&d.wasm, &d.integrity.wasm) {
+            (Some(url), Some(integrity)) => fetch_compiled(url, integrity, timeout).await.map(Some),
+            _ => Ok(None),
+        }
     };
-    let prepared = Prepared {
+    let (js, wasm) = futures::join!(js, wasm);
+    let (js, wasm) = (js?, wasm?);
+    let total_ms = monotonic_ms() - started;
+    let compile_ms = wasm.as_ref().map_or(0.0, |w| w.compile_ms);
+    Ok(Prepared {
+        bytes: js.len() as u64 + wasm.as_ref().map_or(0, |w| w.bytes),
         js: Rc::new(js),
-        wasm,
-        bytes,
-        fetch_ms,
+        wasm: wasm.map(|w| w.module),
+        fetch_ms: (total_ms - compile_ms).max(0.0),
         compile_ms,
-    };
-    PREPARED.with(|p| p.borrow_mut().insert(prepared_key(d), prepared.clone()));
-    Ok(prepared)
+    })
 }
 
 /// A new glue instance imported from prepared bytes, not initialised yet.

@@ -43,6 +43,8 @@ async fn boot(state: ShellState, runtime: RuntimeState) {
     leptos::task::spawn_local(outbox::start(state));
     leptos::task::spawn_local(storage::check(runtime));
     let manifest = boot::load(state, runtime).await;
+    // Synchronously after the manifest is published, before its effects draw the page.
+    preload::start_for_page(runtime);
     let fallback = runtime
         .validated
         .with_untracked(|m| m.as_ref().map(|m| m.manifest.clone()));

@@ -10,6 +10,9 @@ use mfe_manifest::{active_apps, check_requires, resolve_slot, versions_to_try, V
 /// The mount point routed apps go to.
 pub const MAIN: &str = "main";
 
+/// The named mount points the shell's frame draws on every page (see `shell.rs`).
+pub const FRAME_MOUNT_POINTS: [&str; 2] = ["nav", "sidebar"];
+
 /// One app to show in one mount point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
@@ -120,6 +123,29 @@ pub fn for_slot(
         .collect()
 }
 
+/// The version each app on the page at `path` tries first (routed apps, then the frame's mount
+/// points), once per version: what to fetch before the page is drawn.
+pub fn first_tries_on_page(
+    manifest: &ValidatedManifest,
+    path: &str,
+    roles: &[String],
+    env: &str,
+    host_api: u32,
+) -> Vec<AppDescriptor> {
+    let mut out: Vec<AppDescriptor> = Vec::new();
+    let slots = FRAME_MOUNT_POINTS
+        .iter()
+        .flat_map(|slot| for_slot(manifest, slot, roles, env, host_api));
+    for placement in for_route(manifest, path, host_api).into_iter().chain(slots) {
+        if let Some(first) = placement.versions.into_iter().next() {
+            if !out.iter().any(|d| d == &first) {
+                out.push(first);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use mfe_manifest::{
@@ -200,6 +226,31 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("needs host API v9"));
+    }
+
+    #[test]
+    fn the_page_fetches_first_tries_of_its_routed_and_frame_apps_once() {
+        let m = manifest(vec![
+            app("tasks", "1.0.0", 1, vec![slot("sidebar", 10, &[])]),
+            app("tasks", "1.1.0", 1, vec![slot("sidebar", 10, &[])]),
+            app("catalog", "1.0.0", 1, vec![slot("nav", 0, &[])]),
+            app("notes", "1.0.0", 1, vec![]),
+            app("side", "1.0.0", 1, vec![slot("elsewhere", 0, &[])]),
+        ]);
+        let names = |path| -> Vec<String> {
+            first_tries_on_page(&m, path, &[], "prod", 1)
+                .into_iter()
+                .map(|d| format!("{}@{}", d.name, d.version))
+                .collect()
+        };
+        // tasks is routed and in the sidebar: one fetch of its current version.
+        assert_eq!(names("/tasks"), ["tasks@1.1.0", "catalog@1.0.0"]);
+        assert_eq!(
+            names("/notes"),
+            ["notes@1.0.0", "catalog@1.0.0", "tasks@1.1.0"]
+        );
+        // Not a mount point the frame draws: never fetched for the page.
+        assert!(!names("/").iter().any(|n| n.starts_with("side@")));
     }
 
     #[test]

@@ -8,9 +8,12 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
+use mfe_contract::HOST_API_VERSION;
+
 use crate::loader;
 use crate::runtime::gate::preload_candidates;
 use crate::runtime::instances;
+use crate::runtime::placement::{self, first_tries_on_page};
 use crate::runtime::records::RuntimeState;
 
 thread_local! {
@@ -34,6 +37,25 @@ pub fn schedule(runtime: RuntimeState, rounds_left: u32) {
     });
     // Browsers without requestIdleCallback simply do not preload.
     let _ = window.request_idle_callback(callback.unchecked_ref());
+}
+
+/// Starts fetching and compiling what the page at the current address shows, as soon as the
+/// manifest is known: before the page is drawn, so the download overlaps the drawing. The
+/// slots join these loads (one fetch and one compile per version, see `loader`).
+pub fn start_for_page(runtime: RuntimeState) {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    let roles = runtime.roles.get_untracked();
+    let first_tries = runtime.validated.with_untracked(|m| {
+        m.as_ref()
+            .map(|m| first_tries_on_page(m, &path, &roles, placement::env(), HOST_API_VERSION))
+            .unwrap_or_default()
+    });
+    let timeout = runtime.config.get_untracked().load();
+    for d in &first_tries {
+        loader::start_preparing(d, timeout);
+    }
 }
 
 /// Preloads from the start, e.g. after boot or a manifest change.

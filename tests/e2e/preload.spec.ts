@@ -42,3 +42,37 @@ test('apps not on screen are fetched and compiled while idle, so their first vis
   expect(fetched).toHaveLength(2);
   expect(consoleErrors).toEqual([]);
 });
+
+test('a deep link asks for the manifest, the regions and each file of its app once, all before the app is drawn', async ({
+  page,
+  consoleErrors,
+}) => {
+  // index.html asks for manifest.json and regions.json while the shell's code downloads; the
+  // shell takes those answers instead of asking again, and starts the app's glue and wasm
+  // together as soon as the manifest is read.
+  const asked = new Map<string, number>();
+  page.on('request', (request) => {
+    if (request.serviceWorker()) return;
+    const path = new URL(request.url()).pathname;
+    const key = /^\/(manifest|regions)\.json$/.test(path) ? path : tasksAsset(request);
+    if (key) asked.set(key, (asked.get(key) ?? 0) + 1);
+  });
+  await page.goto('/tasks');
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  expect(Object.fromEntries(asked)).toEqual({
+    '/manifest.json': 1,
+    '/regions.json': 1,
+    'tasks.js': 1,
+    'tasks_bg.wasm': 1,
+  });
+  // Asked for while the shell's own wasm was still on its way, not once it had run.
+  const { manifestAsked, shellArrived } = await page.evaluate(() => {
+    const entries = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+    const manifest = entries.find((e) => new URL(e.name).pathname === '/manifest.json');
+    const shell = entries.find((e) => /^\/mfe-shell-[0-9a-f]+_bg\.wasm$/.test(new URL(e.name).pathname));
+    return { manifestAsked: manifest?.startTime ?? NaN, shellArrived: shell?.responseEnd ?? NaN };
+  });
+  expect(manifestAsked).toBeLessThan(shellArrived);
+  // No console errors: the CSP allows the inline script by its hash, and the reads succeeded.
+  expect(consoleErrors).toEqual([]);
+});

@@ -1,0 +1,205 @@
+//! What the shell fetches at boot, in a real browser.
+//!
+//! - The manifest: `index.html` asks for it before the shell's code runs; the shell takes that
+//!   answer once (no second request) and fetches afresh after; a failed early read falls back
+//!   to the last good manifest like a failed fetch.
+//! - Apps: the glue and the `.wasm` are fetched with their integrity and the wasm compiled, from
+//!   the response itself when it is served as `application/wasm` and from its bytes otherwise;
+//!   callers that ask at the same time share one fetch; a bad digest fails and a later call
+//!   fetches again.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use mfe_contract::{AppDescriptor, AppIntegrity};
+use mfe_manifest::{sri, SriAlgorithm};
+use mfe_shell::loader;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The smallest valid module: the magic number and version 1.
+const EMPTY_MODULE: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+fn data_url(media_type: &str, bytes: &[u8]) -> String {
+    let binary: String = bytes.iter().map(|b| char::from(*b)).collect();
+    let encoded = web_sys::window().unwrap().btoa(&binary).unwrap();
+    format!("data:{media_type};base64,{encoded}")
+}
+
+/// A version whose glue and wasm are `data:` URLs (no server needed), `wasm_type` being the
+/// media type the wasm is served with. `tag` makes the glue, and so the version's key, unique.
+fn descriptor(tag: &str, wasm_type: &str) -> AppDescriptor {
+    let js = format!("export default async function init() {{}} // {tag}");
+    AppDescriptor {
+        name: "probe".into(),
+        version: "1.0.0".into(),
+        entry: data_url("text/javascript", js.as_bytes()),
+        wasm: Some(data_url(wasm_type, &EMPTY_MODULE)),
+        integrity: AppIntegrity {
+            entry: sri(SriAlgorithm::Sha384, js.as_bytes()),
+            wasm: Some(sri(SriAlgorithm::Sha384, &EMPTY_MODULE)),
+        },
+        routes: vec!["/probe".into()],
+        slots: vec![],
+        requires: 1,
+        budget: None,
+        bytes: None,
+    }
+}
+
+fn glue_len(d: &AppDescriptor) -> u64 {
+    let encoded = d.entry.split_once(",").unwrap().1;
+    web_sys::window().unwrap().atob(encoded).unwrap().len() as u64
+}
+
+/// Counts the page's `fetch` calls while it lives, by wrapping `window.fetch`.
+struct FetchCounter {
+    original: JsValue,
+    calls: Rc<Cell<u32>>,
+    _wrapper: Closure<dyn Fn(JsValue, JsValue) -> JsValue>,
+}
+
+impl FetchCounter {
+    fn install() -> Self {
+        let window: JsValue = web_sys::window().unwrap().into();
+        let key = JsValue::from_str("fetch");
+        let original = js_sys::Reflect::get(&window, &key).unwrap();
+        let calls = Rc::new(Cell::new(0));
+        let (counted, inner) = (calls.clone(), original.clone());
+        let target = window.clone();
+        let wrapper = Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |input, init| {
+            counted.set(counted.get() + 1);
+            inner
+                .unchecked_ref::<js_sys::Function>()
+                .call2(&target, &input, &init)
+                .unwrap()
+        });
+        js_sys::Reflect::set(&window, &key, wrapper.as_ref()).unwrap();
+        Self {
+            original,
+            calls,
+            _wrapper: wrapper,
+        }
+    }
+}
+
+impl Drop for FetchCounter {
+    fn drop(&mut self) {
+        let window: JsValue = web_sys::window().unwrap().into();
+        let _ = js_sys::Reflect::set(&window, &JsValue::from_str("fetch"), &self.original);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn wasm_served_as_wasm_is_compiled_from_the_response_and_counted() {
+    let d = descriptor("streamed", "application/wasm");
+    let prepared = loader::prepare(&d, TIMEOUT).await.expect("prepared");
+    assert!(prepared.wasm.is_some(), "a compiled module");
+    assert_eq!(prepared.bytes, glue_len(&d) + EMPTY_MODULE.len() as u64);
+    assert!(loader::is_prepared(&d));
+}
+
+#[wasm_bindgen_test]
+async fn wasm_served_with_another_type_is_compiled_from_its_bytes() {
+    let d = descriptor("bytes", "application/octet-stream");
+    let prepared = loader::prepare(&d, TIMEOUT).await.expect("prepared");
+    assert!(prepared.wasm.is_some(), "a compiled module");
+    assert_eq!(prepared.bytes, glue_len(&d) + EMPTY_MODULE.len() as u64);
+}
+
+#[wasm_bindgen_test]
+async fn callers_at_the_same_time_share_one_fetch_of_each_file() {
+    let d = descriptor("shared", "application/wasm");
+    let counter = FetchCounter::install();
+    // Started early (as the shell does once the manifest is read), then asked for twice.
+    loader::start_preparing(&d, TIMEOUT);
+    let (a, b) = futures::join!(loader::prepare(&d, TIMEOUT), loader::prepare(&d, TIMEOUT));
+    assert!(a.is_ok() && b.is_ok(), "{:?} {:?}", a.err(), b.err());
+    assert_eq!(counter.calls.get(), 2, "the glue and the wasm, once each");
+    // Ready now: nothing is fetched again.
+    gloo_timers::future::sleep(Duration::from_millis(10)).await;
+    loader::prepare(&d, TIMEOUT).await.expect("kept");
+    assert_eq!(counter.calls.get(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_digest_fails_and_the_next_call_fetches_again() {
+    let mut d = descriptor("tampered", "application/wasm");
+    d.integrity.wasm = Some(sri(SriAlgorithm::Sha384, b"other bytes"));
+    let counter = FetchCounter::install();
+    let err = loader::prepare(&d, TIMEOUT).await.err().expect("refused");
+    assert!(err.contains("integrity"), "{err}");
+    assert!(!loader::is_prepared(&d));
+    let again = loader::prepare(&d, TIMEOUT).await;
+    assert!(again.is_err());
+    assert_eq!(
+        counter.calls.get(),
+        4,
+        "two tries, each fetching both files"
+    );
+}
+
+const MANIFEST: &str = r#"{"schema":1,"generated_at":"2026-01-01T00:00:00Z","apps":{
+  "tasks":{"current":{"name":"tasks","version":"1.0.0","entry":"/apps/tasks/1.0.0/t.js",
+    "integrity":{"entry":"sha384-OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb"},
+    "routes":["/tasks"],"requires":1}}}}"#;
+
+/// Leaves `answer` where `index.html` leaves its early read of `/manifest.json`.
+fn leave_early_read(answer: js_sys::Promise) {
+    let reads = js_sys::Object::new();
+    js_sys::Reflect::set(&reads, &"/manifest.json".into(), &answer).unwrap();
+    js_sys::Reflect::set(&js_sys::global(), &"__mfeEarlyReads".into(), &reads).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_early_read_of_the_manifest_is_used_once_then_it_is_fetched_afresh() {
+    let response = web_sys::Response::new_with_opt_str(Some(MANIFEST)).unwrap();
+    let response: &JsValue = response.as_ref();
+    leave_early_read(js_sys::Promise::resolve(response));
+    let counter = FetchCounter::install();
+    let loaded = mfe_shell::manifest_source::load_validated()
+        .await
+        .expect("the early answer validates");
+    assert!(loaded.notice.is_none());
+    assert!(loaded.manifest.manifest.apps.contains_key("tasks"));
+    assert_eq!(counter.calls.get(), 0, "no request of its own");
+    // Taken: the next read asks the server (which has no manifest here) and falls back to the
+    // last good one, the early answer.
+    let again = mfe_shell::manifest_source::load_validated()
+        .await
+        .expect("last good");
+    assert_eq!(counter.calls.get(), 1);
+    assert!(again.notice.unwrap().contains("last good"));
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_early_read_falls_back_to_the_last_good_manifest() {
+    // A good manifest first, so there is a last good one.
+    let response = web_sys::Response::new_with_opt_str(Some(MANIFEST)).unwrap();
+    let response: &JsValue = response.as_ref();
+    leave_early_read(js_sys::Promise::resolve(response));
+    mfe_shell::manifest_source::load_validated().await.unwrap();
+    let refused = js_sys::Promise::reject(&js_sys::Error::new("Failed to fetch").into());
+    leave_early_read(refused);
+    let counter = FetchCounter::install();
+    let loaded = mfe_shell::manifest_source::load_validated()
+        .await
+        .expect("last good");
+    assert_eq!(
+        counter.calls.get(),
+        0,
+        "the failed early read is the answer"
+    );
+    let notice = loaded.notice.unwrap();
+    assert!(
+        notice.contains("network error") && notice.contains("Failed to fetch"),
+        "{notice}"
+    );
+    assert!(loaded.manifest.manifest.apps.contains_key("tasks"));
+}
