@@ -72,34 +72,51 @@ export function keys_of(db, store) {
   });
 }
 export function close_db(db) { db.close(); }
-// Another tab saving a command: a copy of the record at `from` under `id`, with the next seq,
-// and the shared counter raised, in one transaction (what every save does).
-export function save_as_other_tab(name, from, id) {
+// Runs `work(tx)` in a read-write transaction on a connection of its own, as another tab
+// (or the service worker) would, and resolves once it committed.
+function as_other_tab(name, work) {
   return new Promise((resolve, reject) => {
     const open = indexedDB.open(name);
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
       const db = open.result;
       const tx = db.transaction(['outbox', 'meta'], 'readwrite');
-      const outbox = tx.objectStore('outbox');
-      const meta = tx.objectStore('meta');
-      const counter = meta.get('seq');
-      counter.onsuccess = () => {
-        const seq = (counter.result ?? 0) + 1;
-        const record = outbox.get(from);
-        record.onsuccess = () => {
-          const copy = { ...record.result, id, seq };
-          outbox.put(copy, id);
-          meta.put(seq, 'seq');
-        };
-      };
+      work(tx.objectStore('outbox'), tx.objectStore('meta'));
       tx.oncomplete = () => { db.close(); resolve(); };
       tx.onerror = () => { db.close(); reject(tx.error); };
     };
   });
 }
+// Another tab saving a command: a copy of the record at `from` under `id`, with the next seq,
+// and the shared counter raised, in one transaction (what every save does).
+export function save_as_other_tab(name, from, id) {
+  return as_other_tab(name, (outbox, meta) => {
+    const counter = meta.get('seq');
+    counter.onsuccess = () => {
+      const seq = (counter.result ?? 0) + 1;
+      const record = outbox.get(from);
+      record.onsuccess = () => {
+        outbox.put({ ...record.result, id, seq }, id);
+        meta.put(seq, 'seq');
+      };
+    };
+  });
+}
+// Another tab or the service worker recording an outcome: the record at `id` delivered, and
+// the shared `rev` counter raised, in one transaction (what every change of a record does).
+export function deliver_as_other_writer(name, id) {
+  return as_other_tab(name, (outbox, meta) => {
+    const record = outbox.get(id);
+    record.onsuccess = () => {
+      outbox.put({ ...record.result, status: 'delivered', delivered_at: 5, region: 'eu-west' }, id);
+      const rev = meta.get('rev');
+      rev.onsuccess = () => meta.put((rev.result ?? 0) + 1, 'rev');
+    };
+  });
+}
 "#)]
 extern "C" {
+    fn deliver_as_other_writer(name: &str, id: &str) -> js_sys::Promise;
     fn hold_old(name: &str, version: u32, records: &js_sys::Array) -> js_sys::Promise;
     fn open_raw(name: &str, version: u32) -> js_sys::Promise;
     fn delete_raw(name: &str) -> js_sys::Promise;
@@ -516,4 +533,45 @@ async fn another_tabs_save_is_found_by_the_counter_and_this_pages_own_saves_are_
         .await
         .expect("save");
     assert_eq!(next.command.seq, 4);
+}
+
+#[wasm_bindgen_test]
+async fn the_rev_counter_tells_whether_anyone_else_changed_a_record_since_the_last_read() {
+    fresh().await;
+    let first = store::save_new(command("own-1", "first"), 1)
+        .await
+        .expect("save");
+    // Never read: nothing can be vouched for.
+    assert!(!store::unchanged_since_last_read().await.expect("look"));
+    let loaded = store::load().await.expect("read");
+    assert_eq!(loaded.entries.len(), 1);
+    assert!(store::unchanged_since_last_read().await.expect("look"));
+
+    // This page's own changes and saves keep it in step.
+    let mut inflight = first.clone();
+    inflight.status = CommandStatus::Inflight;
+    store::apply(&[Change::Put(inflight)]).await.expect("apply");
+    store::save_new(command("own-2", "second"), 2)
+        .await
+        .expect("save");
+    assert!(store::unchanged_since_last_read().await.expect("look"));
+
+    // Another writer records an outcome: the next look says so, and keeps saying so after this
+    // page's own change, until it reads every record again.
+    js(
+        "the other writer's change",
+        deliver_as_other_writer(DB_NAME, first.id()),
+    )
+    .await;
+    assert!(!store::unchanged_since_last_read().await.expect("look"));
+    let mut again = first.clone();
+    again.attempts = 1;
+    store::apply(&[Change::Put(again)]).await.expect("apply");
+    assert!(!store::unchanged_since_last_read().await.expect("look"));
+    store::load().await.expect("read");
+    assert!(store::unchanged_since_last_read().await.expect("look"));
+
+    // A lost database: nothing is vouched for until the next read.
+    store::close();
+    assert!(!store::unchanged_since_last_read().await.expect("look"));
 }

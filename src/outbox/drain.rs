@@ -125,14 +125,28 @@ impl DrainHost for Page {
     }
 }
 
+/// Whether memory can be trusted as the drain's starting point without reading every record:
+/// this page is in step with the store and nobody else changed a record since (one read of the
+/// store's `rev` counter instead of every record). Commands other tabs saved meanwhile are
+/// adopted before each round either way.
+async fn memory_is_current() -> bool {
+    with(|s| s.matches_store && !s.dirty).unwrap_or(false)
+        && store::unchanged_since_last_read().await.unwrap_or(false)
+}
+
 async fn session(state: ShellState) {
-    if let Err(e) = reload(state, true).await {
-        state
-            .outbox
-            .update(|v| v.storage_error = Some(e.to_string()));
-        return;
+    if !memory_is_current().await {
+        if let Err(e) = reload(state, true).await {
+            state
+                .outbox
+                .update(|v| v.storage_error = Some(e.to_string()));
+            return;
+        }
     }
-    if let Err(e) = drain_rounds(&Page(state)).await {
+    let drained = drain_rounds(&Page(state)).await;
+    // Every round's changes were written: memory and store agree, unless it stopped part-way.
+    with(|s| s.matches_store = drained.is_ok());
+    if let Err(e) = drained {
         leptos::logging::warn!("outbox drain stopped: {e}");
         return;
     }

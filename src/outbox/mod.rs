@@ -32,6 +32,11 @@ struct Service {
     quarantined: Vec<Quarantined>,
     /// Another tab wrote to the store: reload before relying on memory.
     dirty: bool,
+    /// Memory holds what the store held when this page last read it, plus this page's own
+    /// committed writes since: false after a write that failed, a drain that stopped part-way,
+    /// or a read whose fix-ups were not written. With the store's `rev` counter unmoved by
+    /// others, a drain can then start without reading every record again.
+    matches_store: bool,
     draining: bool,
     again: bool,
     timer: Option<gloo_timers::callback::Timeout>,
@@ -50,6 +55,7 @@ fn with<R>(f: impl FnOnce(&mut Service) -> R) -> Option<R> {
 /// Reads the store into memory (for display, or as the drainer's starting point when
 /// `persist` is set: then interrupted sends become pending again, durably).
 async fn reload(state: ShellState, persist: bool) -> Result<(), StoreError> {
+    with(|s| s.matches_store = false);
     let loaded = store::load().await?;
     let now = now_ms();
     let changes = with(|s| {
@@ -61,6 +67,7 @@ async fn reload(state: ShellState, persist: bool) -> Result<(), StoreError> {
     if persist {
         store::apply(&changes).await?;
     }
+    with(|s| s.matches_store = persist || changes.is_empty());
     view::publish(state);
     Ok(())
 }
@@ -72,6 +79,7 @@ pub async fn start(state: ShellState) {
             outbox: Outbox::new(Config::default()),
             quarantined: Vec::new(),
             dirty: false,
+            matches_store: false,
             draining: false,
             again: false,
             timer: None,
@@ -200,7 +208,11 @@ pub async fn dispatch(
     let id = entry.id().to_string();
     with(|s| {
         let now = now_ms();
-        let _ = s.outbox.adopt(entry, now);
+        // A fresh record needs no fix-up; if the core still asks for writes (e.g. pruning old
+        // delivered records), memory is ahead of the store until the next full read.
+        if !s.outbox.adopt(entry, now).is_empty() {
+            s.matches_store = false;
+        }
     });
     // The command is durable: resolve now. Showing it (status bar, panel, the apps' status
     // callbacks, the announcement) is coalesced into one update per burst of dispatches, so a
@@ -219,7 +231,10 @@ pub async fn dispatch(
 }
 
 async fn apply_and_publish(state: ShellState, changes: Vec<Change>) -> Result<(), String> {
-    store::apply(&changes).await.map_err(|e| e.to_string())?;
+    if let Err(e) = store::apply(&changes).await {
+        with(|s| s.matches_store = false);
+        return Err(e.to_string());
+    }
     view::publish(state);
     tabs::tell(tabs::Notice::Changed);
     Ok(())

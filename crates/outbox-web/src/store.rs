@@ -1,8 +1,10 @@
 //! The outbox in IndexedDB. Schema (versioned upgrades):
 //! - v1: `outbox` (one record per command, keyed by command id);
 //! - v2: `meta` (the per-client `seq` counter, allocated in the same transaction as the write
-//!   it numbers, so two tabs never hand out the same number) and `quarantine` (records that no
-//!   longer decode, moved aside with the reason, shown to the user, never dropped).
+//!   it numbers, so two tabs never hand out the same number; and the `rev` counter, raised by
+//!   every transaction that changes or removes records, so a page can tell whether anybody
+//!   else did since it last looked) and `quarantine` (records that no longer decode, moved
+//!   aside with the reason, shown to the user, never dropped).
 //!
 //! Every write is one transaction awaited to commit; no transaction is held across a fetch.
 //!
@@ -49,6 +51,9 @@ pub const OUTBOX: &str = "outbox";
 pub const META: &str = "meta";
 pub const QUARANTINE: &str = "quarantine";
 const SEQ_KEY: &str = "seq";
+/// Raised by one in every transaction that changes or removes records ([`apply`], the
+/// write-back after a loss, [`load`] when it sets records aside). Saves raise `seq` instead.
+const REV_KEY: &str = "rev";
 /// How long a call waits for the database to open (e.g. while an older tab blocks the
 /// upgrade) before it fails with the reason.
 const DEFAULT_OPEN_WAIT: Duration = Duration::from_secs(10);
@@ -146,6 +151,10 @@ thread_local! {
     /// The `seq` counter when [`load_unknown`] last read every key, raised by this page's own
     /// saves right after it; `None` until the first read and after the database was lost.
     static SEEN_COUNTER: Cell<Option<u64>> = const { Cell::new(None) };
+    /// The `rev` counter when [`load`] last read every record, raised by this page's own
+    /// changes right after it; `None` until the first read, after a change of another writer
+    /// came in between, and after the database was lost.
+    static SEEN_REV: Cell<Option<u64>> = const { Cell::new(None) };
     static OPEN_WAIT: Cell<Duration> = const { Cell::new(DEFAULT_OPEN_WAIT) };
     static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
     static PROVIDER: RefCell<Option<Provider>> = const { RefCell::new(None) };
@@ -189,6 +198,7 @@ pub fn close() {
     IS_OUTDATED.with(|o| o.set(false));
     IS_LOST.with(|l| l.set(false));
     SEEN_COUNTER.with(|s| s.set(None));
+    SEEN_REV.with(|s| s.set(None));
 }
 
 fn losses() -> u64 {
@@ -231,6 +241,7 @@ fn connection_lost(raw: &web_sys::IdbDatabase, gone: &Rc<Cell<bool>>, why: Why) 
             IS_LOST.with(|l| l.set(true));
             LOSSES.with(|l| l.set(l.get() + 1));
             SEEN_COUNTER.with(|s| s.set(None));
+            SEEN_REV.with(|s| s.set(None));
             emit(StoreEvent::Lost);
             // Queued behind the deletion, it runs once the deletion has completed; it is driven
             // to the end without anyone waiting for it.
@@ -416,13 +427,54 @@ where
 
 /// The shared `seq` counter as stored (0 before the first save).
 async fn read_counter(meta: &ObjectStore<'_>, context: &str) -> Result<u64, StoreError> {
+    read_number(meta, SEQ_KEY, context).await
+}
+
+/// A counter kept in `meta` (0 before it was first written).
+async fn read_number(meta: &ObjectStore<'_>, key: &str, context: &str) -> Result<u64, StoreError> {
     let stored: Option<JsValue> = meta
-        .get(SEQ_KEY)
+        .get(key)
         .primitive()
         .map_err(|e| fail(context, e))?
         .await
         .map_err(|e| fail(context, e))?;
     Ok(stored.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64)
+}
+
+/// Raises the `rev` counter by one inside the caller's transaction; returns its value before.
+async fn raise_rev(meta: &ObjectStore<'_>, context: &str) -> Result<u64, StoreError> {
+    let rev = read_number(meta, REV_KEY, context).await?;
+    meta.put(JsValue::from_f64((rev + 1) as f64))
+        .with_key(REV_KEY)
+        .primitive()
+        .map_err(|e| fail(context, e))?;
+    Ok(rev)
+}
+
+/// After this page's own change committed with `rev` as the counter before it: still in step
+/// if the page had seen `rev`, otherwise somebody else changed records in between.
+fn own_change_committed(rev: u64, at: u64) {
+    SEEN_REV.with(|s| {
+        let in_step = s.get() == Some(rev) && losses() == at;
+        s.set(in_step.then_some(rev + 1));
+    });
+}
+
+/// Whether nobody else changed or removed a record since this page last read them all
+/// ([`load`]), its own changes apart: one read of the `rev` counter. New commands other tabs
+/// saved meanwhile are not covered (see [`load_unknown`]).
+pub async fn unchanged_since_last_read() -> Result<bool, StoreError> {
+    let Some(seen) = SEEN_REV.with(Cell::get) else {
+        return Ok(false);
+    };
+    let (rev, at) = run(|db| async move {
+        let context = "cannot read the outbox";
+        let tx = db.transaction(META).build().map_err(|e| fail(context, e))?;
+        let meta = tx.object_store(META).map_err(|e| fail(context, e))?;
+        read_number(&meta, REV_KEY, context).await
+    })
+    .await?;
+    Ok(rev == seen && losses() == at && SEEN_REV.with(Cell::get) == Some(seen))
 }
 
 /// Writes the rescue's entries the store does not hold, and raises the `seq` counter to its
@@ -454,6 +506,9 @@ async fn write_entries(db: &Database, rescue: &Rescue) -> Result<usize, StoreErr
         written += 1;
     }
     let meta = tx.object_store(META).map_err(|e| fail(context, e))?;
+    if written > 0 {
+        raise_rev(&meta, context).await?;
+    }
     let stored = read_counter(&meta, context).await?;
     let counter = rescue.counter_after(stored);
     if counter != stored {
@@ -532,12 +587,15 @@ pub async fn apply(changes: &[Change]) -> Result<(), StoreError> {
     if changes.is_empty() {
         return Ok(());
     }
-    run(|db| apply_in(db, changes)).await.map(|_| ())
+    let (rev, at) = run(|db| apply_in(db, changes)).await?;
+    own_change_committed(rev, at);
+    Ok(())
 }
 
-async fn apply_in(db: Database, changes: &[Change]) -> Result<(), StoreError> {
+/// Returns the `rev` counter as it was before this transaction raised it.
+async fn apply_in(db: Database, changes: &[Change]) -> Result<u64, StoreError> {
     let tx = db
-        .transaction(OUTBOX)
+        .transaction([OUTBOX, META])
         .with_mode(TransactionMode::Readwrite)
         .build()
         .map_err(|e| fail("cannot update the outbox", e))?;
@@ -559,22 +617,27 @@ async fn apply_in(db: Database, changes: &[Change]) -> Result<(), StoreError> {
             }
         }
     }
+    let meta = tx.object_store(META).map_err(|e| fail("meta", e))?;
+    let rev = raise_rev(&meta, "cannot update the outbox").await?;
     tx.commit()
         .await
-        .map_err(|e| fail("cannot update the outbox", e))
+        .map_err(|e| fail("cannot update the outbox", e))?;
+    Ok(rev)
 }
 
 /// Reads every command. Records that do not decode are moved to `quarantine` (in the same
 /// transaction) with the reason, so they stay inspectable and stop blocking delivery.
 pub async fn load() -> Result<Loaded, StoreError> {
-    let (loaded, _) = run(load_in).await?;
+    let ((loaded, rev), at) = run(load_in).await?;
+    SEEN_REV.with(|s| s.set((losses() == at).then_some(rev)));
     if let Some(seq) = loaded.entries.iter().map(|e| e.command.seq).max() {
         raise_highest_seq(seq);
     }
     Ok(loaded)
 }
 
-async fn load_in(db: Database) -> Result<Loaded, StoreError> {
+/// Returns what was read and the `rev` counter as the transaction leaves it.
+async fn load_in(db: Database) -> Result<(Loaded, u64), StoreError> {
     let tx = db
         .transaction([OUTBOX, QUARANTINE, META])
         .with_mode(TransactionMode::Readwrite)
@@ -658,10 +721,16 @@ async fn load_in(db: Database) -> Result<Loaded, StoreError> {
             });
         }
     }
-    tx.commit()
-        .await
-        .map_err(|e| fail("cannot read the outbox", e))?;
-    Ok(loaded)
+    // Records set aside left the outbox: other pages must read it again.
+    let meta = tx.object_store(META).map_err(|e| fail("meta", e))?;
+    let context = "cannot read the outbox";
+    let rev = if newly.is_empty() {
+        read_number(&meta, REV_KEY, context).await?
+    } else {
+        raise_rev(&meta, context).await? + 1
+    };
+    tx.commit().await.map_err(|e| fail(context, e))?;
+    Ok((loaded, rev))
 }
 
 /// Reads the records whose id `known` does not recognise (commands another tab saved), without
