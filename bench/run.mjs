@@ -14,7 +14,7 @@
 //   --failover-trials N  trials per fault (default 10)
 //   --cycles N        mount/unmount cycles for the heap row (default 1000)
 //   --wrk-seconds N   duration of each wrk run (default 10)
-//   --only a,b        rows to run: drain,failover,mount,memory,bytes,throughput
+//   --only a,b        rows to run: drain,online,failover,mount,memory,bytes,throughput
 //   --quick           small numbers everywhere (smoke test, not for the record)
 //   --out FILE        results file (default results/<date>.json)
 
@@ -651,6 +651,63 @@ async function benchFailover(browser) {
   return out;
 }
 
+// ---------------------------------------------------------------- row 2b: online click → delivered
+// What an online user waits for: host.dispatch() until the command's status says delivered,
+// one at a time, first with an empty outbox, then with 1,000 delivered commands kept in it
+// (the outbox keeps delivered commands for a day). Ours only: Workbox queues only what failed.
+async function benchOnline(browser) {
+  const samples = 15;
+  log(`\n[online] click → delivered, ${samples} commands one after another, with 0 and with 1,000 delivered in the outbox`);
+  await admin('POST', '/admin/reset');
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    await page.goto(SIDES.ours.url);
+    await waitForShell(page);
+    const out = await page.evaluate(async (samples) => {
+      const host = window.__mfeBench.host;
+      const one = () =>
+        new Promise((resolve, reject) => {
+          const t0 = performance.now();
+          const delivered = new Set();
+          let id = null;
+          const finish = () => (off(), clearTimeout(timer), resolve(performance.now() - t0));
+          const off = host.onCommandStatus((u) => {
+            if (u.status !== 'delivered') return;
+            delivered.add(u.id);
+            if (u.id === id) finish();
+          });
+          const timer = setTimeout(() => (off(), reject(new Error('not delivered within 10 s'))), 10000);
+          host.dispatch('bench.add', 'bench', { title: 'online' }).then((v) => {
+            id = v;
+            if (delivered.has(v)) finish();
+          });
+        });
+      const settle = () => new Promise((r) => setTimeout(r, 1500));
+      const measure = async () => {
+        const ms = [];
+        for (let k = 0; k < samples; k++) {
+          ms.push(await one());
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return ms;
+      };
+      await settle();
+      const empty = await measure();
+      for (let k = 0; k < 10; k++) await Promise.all(Array.from({ length: 100 }, (_, i) => host.dispatch('bench.add', 'bench', { title: 'history ' + (k * 100 + i) })));
+      await settle();
+      const history = await measure();
+      return { empty, history };
+    }, samples);
+    const r = { empty: summary(out.empty), history: summary(out.history), historySize: 1000 };
+    log(`  empty outbox: median ${r.empty.p50.toFixed(1)} ms (max ${r.empty.max.toFixed(1)}); with ${r.historySize} delivered: median ${r.history.p50.toFixed(1)} ms (max ${r.history.max.toFixed(1)})`);
+    return r;
+  } finally {
+    await ctx.close().catch(() => {});
+    await admin('POST', '/admin/reset');
+  }
+}
+
 // ---------------------------------------------------------------- row 4: time to mount
 async function mountRun(browser, side) {
   const s = SIDES[side];
@@ -925,6 +982,17 @@ function report(r) {
       `ours: host.dispatch() from page JS until its promise resolves (after the commit); median ${fmt(o.enqueueMedianFirstTenth, 2)} ms for the first 100, ${fmt(o.enqueueMedianLastTenth, 2)} ms for the last 100 (${o.enqueueMedianLastTenth > 1.5 * o.enqueueMedianFirstTenth ? 'grows with the queue' : 'flat'}); all ${r.drain.n} take ${fmt(o.enqueueTotalMs, 0)} ms vs ${fmt(w.enqueueTotalMs, 0)} ms`,
     ]);
   }
+  if (r.online) {
+    const o = r.online;
+    t.push([
+      `2b. Online: dispatch → delivered, one at a time (median; max of ${o.empty.n})`,
+      `${fmt(o.empty.p50, 1)} ms (${fmt(o.empty.max, 1)}); with ${o.historySize} delivered kept: ${fmt(o.history.p50, 1)} ms (${fmt(o.history.max, 1)})`,
+      '–',
+      '–',
+      '–',
+      'ours only (Workbox queues only what failed); a delivered history must not slow the next command down',
+    ]);
+  }
   if (r.failover) {
     const f = r.failover;
     const row = (k, label, goal) => {
@@ -1074,6 +1142,7 @@ async function main() {
       await attempt('drain', benchDrain);
       browser = await chromium.launch(LAUNCH);
     }
+    await attempt('online', () => benchOnline(browser));
     await attempt('failover', () => benchFailover(browser));
     await attempt('mount', () => benchMount(browser));
     await attempt('memory', () => benchMemory(browser));
