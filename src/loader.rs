@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures::future::{select, Either, LocalBoxFuture, Shared};
-use futures::FutureExt;
+use futures::channel::oneshot;
+use futures::future::{select, Either};
 use gloo_net::http::Request;
 use mfe_contract::AppDescriptor;
 use wasm_bindgen::prelude::*;
@@ -50,13 +50,15 @@ pub struct LoadedApp {
     pub load_ms: f64,
 }
 
-type SharedPreparation = Shared<LocalBoxFuture<'static, Result<Prepared, String>>>;
+/// How a preparation ended.
+type Preparation = Result<Prepared, String>;
 
 thread_local! {
     static PREPARED: RefCell<HashMap<String, Prepared>> = RefCell::new(HashMap::new());
     /// Preparations under way, by version: an early start at boot, the slot that shows the app
     /// and the idle preloader share one fetch and one compile.
-    static IN_FLIGHT: RefCell<HashMap<String, SharedPreparation>> = RefCell::new(HashMap::new());
+    static IN_FLIGHT: RefCell<HashMap<String, Vec<oneshot::Sender<Preparation>>>> =
+        RefCell::new(HashMap::new());
 }
 
 /// The cache key of a version: its URLs and integrity, so a changed descriptor (e.g. a dev
@@ -78,7 +80,6 @@ pub fn is_prepared(d: &AppDescriptor) -> bool {
 /// Forgets a version's bytes, e.g. after its glue failed to initialise.
 pub fn forget(d: &AppDescriptor) {
     PREPARED.with(|p| p.borrow_mut().remove(&prepared_key(d)));
-    IN_FLIGHT.with(|f| f.borrow_mut().remove(&prepared_key(d)));
 }
 
 /// Turns a thrown JS value (Error, RuntimeError from a wasm trap, string) into words.
@@ -200,10 +201,11 @@ pub async fn prepare(d: &AppDescriptor, timeout: Duration) -> Result<Prepared, S
     if let Some(ready) = PREPARED.with(|p| p.borrow().get(&prepared_key(d)).cloned()) {
         return Ok(ready);
     }
-    let work = preparation(d, timeout);
+    let answer = join_preparation(d, timeout);
     let deadline = Box::pin(gloo_timers::future::sleep(timeout));
-    match select(work, deadline).await {
-        Either::Left((result, _)) => result,
+    match select(answer, deadline).await {
+        Either::Left((Ok(result), _)) => result,
+        Either::Left((Err(_), _)) => Err(format!("{}: the preparation was abandoned", d.entry)),
         Either::Right(_) => Err(format!(
             "{}: not fetched and compiled within {} s",
             d.entry,
@@ -216,43 +218,36 @@ pub async fn prepare(d: &AppDescriptor, timeout: Duration) -> Result<Prepared, S
 /// as soon as the manifest says which apps the page shows, before the page is drawn.
 pub fn start_preparing(d: &AppDescriptor, timeout: Duration) {
     if !is_prepared(d) {
-        drop(preparation(d, timeout));
+        drop(join_preparation(d, timeout));
     }
 }
 
-/// The one preparation of `d`'s version that every caller shares: started here unless one is
-/// under way, and driven to its end by a task of its own whoever stops waiting for it.
-fn preparation(d: &AppDescriptor, timeout: Duration) -> SharedPreparation {
+/// Where the result of `d`'s one preparation will be sent: the preparation under way, or one
+/// started now on a task of its own (so it ends, and is kept, whoever stops waiting for it).
+fn join_preparation(d: &AppDescriptor, timeout: Duration) -> oneshot::Receiver<Preparation> {
     let key = prepared_key(d);
-    let under_way = IN_FLIGHT.with(|f| f.borrow().get(&key).cloned());
-    // A failed preparation that its driver has not cleared yet is not joined: a retry retries.
-    if let Some(work) = under_way.filter(|w| !matches!(w.peek(), Some(Err(_)))) {
-        return work;
-    }
-    let descriptor = d.clone();
-    let ready_key = key.clone();
-    let work = async move {
-        let result = fetch_and_compile(&descriptor, timeout).await;
-        if let Ok(prepared) = &result {
-            PREPARED.with(|p| p.borrow_mut().insert(ready_key, prepared.clone()));
-        }
-        result
-    }
-    .boxed_local()
-    .shared();
-    IN_FLIGHT.with(|f| f.borrow_mut().insert(key.clone(), work.clone()));
-    let driven = work.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = driven.clone().await;
-        IN_FLIGHT.with(|f| {
-            let mut f = f.borrow_mut();
-            // Unless a retry already put a preparation of its own there.
-            if f.get(&key).is_some_and(|w| w.ptr_eq(&driven)) {
-                f.remove(&key);
+    let (answer, receiver) = oneshot::channel();
+    let first = IN_FLIGHT.with(|f| {
+        let mut f = f.borrow_mut();
+        let waiting = f.entry(key.clone()).or_default();
+        waiting.push(answer);
+        waiting.len() == 1
+    });
+    if first {
+        let descriptor = d.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = fetch_and_compile(&descriptor, timeout).await;
+            if let Ok(prepared) = &result {
+                PREPARED.with(|p| p.borrow_mut().insert(key.clone(), prepared.clone()));
+            }
+            // A failed preparation is forgotten with its waiters: the next call tries again.
+            let waiting = IN_FLIGHT.with(|f| f.borrow_mut().remove(&key));
+            for answer in waiting.unwrap_or_default() {
+                let _ = answer.send(result.clone());
             }
         });
-    });
-    work
+    }
+    receiver
 }
 
 /// Fetches the glue and the `.wasm` side by side, both checked against their integrity, and
