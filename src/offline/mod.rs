@@ -75,7 +75,9 @@ const OUTBOX_SYNC_TAG: &str = "mfe-outbox";
 /// The worker has no latency data of its own, so it is told the region this page would use
 /// now (the router's first choice); it tries that one first, then the others. It is told only
 /// when the choice changed: the worker writes it to its cache, and a write per saved command
-/// would compete with the outbox's own IndexedDB commits.
+/// would compete with the outbox's own IndexedDB commits. For the same reason the sync is
+/// registered once per stretch offline (the browser stores each registration; one wakes the
+/// worker for every command saved meanwhile), again after the page was back online.
 pub fn deliver_in_background_later() {
     let preferred = crate::routing::candidates().into_iter().next();
     let changed = TOLD_WORKER.with(|told| {
@@ -87,12 +89,23 @@ pub fn deliver_in_background_later() {
             true
         }
     });
-    let _ = register_sync(OUTBOX_SYNC_TAG, preferred.filter(|_| changed));
+    let first_this_stretch = !SYNC_ASKED.with(|asked| asked.replace(true));
+    if changed || first_this_stretch {
+        let _ = register_sync(OUTBOX_SYNC_TAG, preferred.filter(|_| changed));
+    }
+}
+
+/// The page is online again: the worker's sync may have fired (or the page delivers itself),
+/// so the next command saved offline registers it again.
+pub fn back_online() {
+    SYNC_ASKED.with(|asked| asked.set(false));
 }
 
 thread_local! {
     /// The region last handed to the worker by this page.
     static TOLD_WORKER: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// The background sync was registered since the page was last online.
+    static SYNC_ASKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// What the offline layer reports.

@@ -111,6 +111,7 @@ pub async fn start(state: ShellState) {
     crate::connectivity::watch(state, move |online| {
         with(|s| s.outbox.set_online(online));
         if online {
+            crate::offline::back_online();
             request_drain(state);
         }
     });

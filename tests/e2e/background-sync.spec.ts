@@ -129,3 +129,38 @@ test('the service worker delivers to the region the page chose, not the first on
     expect(held.filter((c) => c.id === id)).toHaveLength(1);
   }
 });
+
+test('the sync is registered once per stretch offline, and again once the page was back online', async ({
+  page,
+  context,
+}) => {
+  // Count the page's Background Sync registrations: the browser stores each one, so a
+  // registration per saved command would be a disk write per command.
+  await page.addInitScript(() => {
+    const w = window as unknown as { __syncRegisters: number };
+    w.__syncRegisters = 0;
+    const register = SyncManager.prototype.register;
+    SyncManager.prototype.register = function (this: SyncManager, tag: string) {
+      w.__syncRegisters += 1;
+      return register.call(this, tag);
+    };
+  });
+  const registers = () => page.evaluate(() => (window as unknown as { __syncRegisters: number }).__syncRegisters);
+  await openControlled(page);
+
+  await context.setOffline(true);
+  for (const title of ['first offline', 'second offline', 'third offline']) await addTask(page, title);
+  await expect.poll(registers).toBe(1);
+
+  // Back online, the page delivers them itself.
+  await context.setOffline(false);
+  await expect
+    .poll(async () => (await readOutbox(page)).filter((r) => r.status === 'delivered').length, { timeout: 15_000 })
+    .toBe(3);
+
+  // Offline again: the next saved command asks for a sync again.
+  await context.setOffline(true);
+  await addTask(page, 'offline again');
+  await expect.poll(registers).toBe(2);
+  expect(await registers()).toBe(2);
+});
