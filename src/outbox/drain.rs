@@ -144,8 +144,9 @@ async fn session(state: ShellState) {
         }
     }
     let drained = drain_rounds(&Page(state)).await;
-    // Every round's changes were written: memory and store agree, unless it stopped part-way.
-    with(|s| s.matches_store = drained.is_ok());
+    // Every round's changes were written: memory and store agree, unless it stopped part-way
+    // (or a write of this page's failed meanwhile, which already said so).
+    with(|s| s.matches_store &= drained.is_ok());
     if let Err(e) = drained {
         leptos::logging::warn!("outbox drain stopped: {e}");
         return;

@@ -56,7 +56,11 @@ fn with<R>(f: impl FnOnce(&mut Service) -> R) -> Option<R> {
 /// `persist` is set: then interrupted sends become pending again, durably).
 async fn reload(state: ShellState, persist: bool) -> Result<(), StoreError> {
     with(|s| s.matches_store = false);
+    // A write this page starts while the read runs changed memory first; the read's older
+    // picture then replaces it, so memory cannot be trusted until the next full read.
+    let writes_before = store::own_writes_started();
     let loaded = store::load().await?;
+    let raced = store::own_writes_started() != writes_before;
     let now = now_ms();
     let changes = with(|s| {
         s.quarantined = loaded.quarantined;
@@ -67,7 +71,7 @@ async fn reload(state: ShellState, persist: bool) -> Result<(), StoreError> {
     if persist {
         store::apply(&changes).await?;
     }
-    with(|s| s.matches_store = persist || changes.is_empty());
+    with(|s| s.matches_store = !raced && (persist || changes.is_empty()));
     view::publish(state);
     Ok(())
 }

@@ -155,6 +155,9 @@ thread_local! {
     /// changes right after it; `None` until the first read, after a change of another writer
     /// came in between, and after the database was lost.
     static SEEN_REV: Cell<Option<u64>> = const { Cell::new(None) };
+    /// How many writes this page has started ([`apply`], [`save_new`]): a read that saw this
+    /// number move while it ran may have missed a change the page already made in memory.
+    static OWN_WRITES: Cell<u64> = const { Cell::new(0) };
     static OPEN_WAIT: Cell<Duration> = const { Cell::new(DEFAULT_OPEN_WAIT) };
     static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
     static PROVIDER: RefCell<Option<Provider>> = const { RefCell::new(None) };
@@ -460,6 +463,15 @@ fn own_change_committed(rev: u64, at: u64) {
     });
 }
 
+/// How many writes this page has started so far (see [`load`]'s callers).
+pub fn own_writes_started() -> u64 {
+    OWN_WRITES.with(Cell::get)
+}
+
+fn own_write_starts() {
+    OWN_WRITES.with(|w| w.set(w.get() + 1));
+}
+
 /// Whether nobody else changed or removed a record since this page last read them all
 /// ([`load`]), its own changes apart: one read of the `rev` counter. New commands other tabs
 /// saved meanwhile are not covered (see [`load_unknown`]).
@@ -533,6 +545,7 @@ fn to_js(value: &impl Serialize) -> Result<JsValue, StoreError> {
 /// Saves a new command in one transaction: allocates its `seq` from the shared counter and
 /// writes the entry. Returns the entry as stored.
 pub async fn save_new(command: Command, now_ms: i64) -> Result<Entry, StoreError> {
+    own_write_starts();
     let (entry, at) = run(|db| save_in(db, command.clone(), now_ms)).await?;
     raise_highest_seq(entry.command.seq);
     // The caller holds what it saved: if nobody else saved since the last look, nothing is
@@ -587,6 +600,7 @@ pub async fn apply(changes: &[Change]) -> Result<(), StoreError> {
     if changes.is_empty() {
         return Ok(());
     }
+    own_write_starts();
     let (rev, at) = run(|db| apply_in(db, changes)).await?;
     own_change_committed(rev, at);
     Ok(())
