@@ -134,16 +134,13 @@ async fn fetch_compiled(url: &str, integrity: &str, timeout: Duration) -> Result
     let raw: web_sys::Response = fetch_checked(url, integrity, timeout).await?.into();
     let invalid = |e: JsValue| format!("{url}: not a valid WebAssembly module ({})", describe(&e));
     let unreadable = |e: JsValue| format!("{url}: {}", describe(&e));
+    // `compileStreaming` takes exactly this type, without parameters.
     let wasm_typed = raw
         .headers()
         .get("content-type")
         .ok()
         .flatten()
-        .is_some_and(|t| {
-            t.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/wasm")
-        });
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/wasm"));
     if wasm_typed {
         // A second reader of the same body counts its bytes for the inspector.
         let counter = raw.clone().map_err(unreadable)?;

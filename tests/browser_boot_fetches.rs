@@ -114,6 +114,15 @@ async fn wasm_served_with_another_type_is_compiled_from_its_bytes() {
 }
 
 #[wasm_bindgen_test]
+async fn wasm_typed_with_parameters_is_compiled_from_its_bytes() {
+    // `compileStreaming` refuses any type but exactly `application/wasm`.
+    let d = descriptor("parameters", "application/wasm;charset=binary");
+    let prepared = loader::prepare(&d, TIMEOUT).await.expect("prepared");
+    assert!(prepared.wasm.is_some(), "a compiled module");
+    assert_eq!(prepared.bytes, glue_len(&d) + EMPTY_MODULE.len() as u64);
+}
+
+#[wasm_bindgen_test]
 async fn callers_at_the_same_time_share_one_fetch_of_each_file() {
     let d = descriptor("shared", "application/wasm");
     let counter = FetchCounter::install();

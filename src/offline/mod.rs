@@ -91,12 +91,22 @@ pub fn deliver_in_background_later() {
     });
     let first_this_stretch = !SYNC_ASKED.with(|asked| asked.replace(true));
     if changed || first_this_stretch {
-        let _ = register_sync(OUTBOX_SYNC_TAG, preferred.filter(|_| changed));
+        let registering = register_sync(OUTBOX_SYNC_TAG, preferred.filter(|_| changed));
+        leptos::task::spawn_local(async move {
+            let registered = JsFuture::from(registering)
+                .await
+                .is_ok_and(|v| v.as_bool() == Some(true));
+            if !registered {
+                // Not registered (no Background Sync here, or it failed): ask at the next save.
+                back_online();
+            }
+        });
     }
 }
 
-/// The page is online again: the worker's sync may have fired (or the page delivers itself),
-/// so the next command saved offline registers it again.
+/// The page is online again (or came back from the back/forward cache, having missed the
+/// events meanwhile): the worker's sync may have fired, so the next command saved offline
+/// registers it again.
 pub fn back_online() {
     SYNC_ASKED.with(|asked| asked.set(false));
 }
@@ -170,6 +180,19 @@ pub fn start(state: ShellState) {
     let registering = register_worker("/sw.js", on_update.as_ref().unchecked_ref());
     // Lives as long as the page.
     on_update.forget();
+    // Back from the back/forward cache: the `online` event may have come and gone meanwhile.
+    let restored = Closure::<dyn Fn(web_sys::PageTransitionEvent)>::new(
+        |event: web_sys::PageTransitionEvent| {
+            if event.persisted() {
+                back_online();
+            }
+        },
+    );
+    if let Some(window) = web_sys::window() {
+        let _ =
+            window.add_event_listener_with_callback("pageshow", restored.as_ref().unchecked_ref());
+    }
+    restored.forget();
     leptos::task::spawn_local(async move {
         match JsFuture::from(registering).await {
             Ok(value) => state

@@ -13,6 +13,10 @@ pub const MAIN: &str = "main";
 /// The named mount points the shell's frame draws on every page (see `shell.rs`).
 pub const FRAME_MOUNT_POINTS: [&str; 2] = ["nav", "sidebar"];
 
+/// Paths the shell's own pages take (see `shell.rs`): no routed app shows there, whatever
+/// routes the manifest lists.
+pub const SHELL_PAGES: [&str; 2] = ["/", "/inspector"];
+
 /// One app to show in one mount point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
@@ -136,7 +140,12 @@ pub fn first_tries_on_page(
     let slots = FRAME_MOUNT_POINTS
         .iter()
         .flat_map(|slot| for_slot(manifest, slot, roles, env, host_api));
-    for placement in for_route(manifest, path, host_api).into_iter().chain(slots) {
+    let routed = if SHELL_PAGES.contains(&path) {
+        Vec::new()
+    } else {
+        for_route(manifest, path, host_api)
+    };
+    for placement in routed.into_iter().chain(slots) {
         if let Some(first) = placement.versions.into_iter().next() {
             if !out.iter().any(|d| d == &first) {
                 out.push(first);
@@ -251,6 +260,16 @@ mod tests {
         );
         // Not a mount point the frame draws: never fetched for the page.
         assert!(!names("/").iter().any(|n| n.starts_with("side@")));
+        // The shell's own pages show no routed app, even one whose route would match.
+        let mut everywhere = app("home-grabber", "1.0.0", 1, vec![]);
+        everywhere.routes = vec!["/*".into()];
+        let m = manifest(vec![everywhere]);
+        assert!(first_tries_on_page(&m, "/", &[], "prod", 1).is_empty());
+        assert!(first_tries_on_page(&m, "/inspector", &[], "prod", 1).is_empty());
+        assert_eq!(
+            first_tries_on_page(&m, "/elsewhere", &[], "prod", 1).len(),
+            1
+        );
     }
 
     #[test]
