@@ -348,6 +348,21 @@ async function withProfile(fn) {
   }
 }
 
+/** Regions reset, then the shell's bench page in a fresh context, booted with its regions up. */
+async function openOursFresh(browser) {
+  await admin('POST', '/admin/reset');
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    await page.goto(SIDES.ours.url);
+    await waitForShell(page);
+    return { ctx, page };
+  } catch (e) {
+    await ctx.close().catch(() => {});
+    throw e;
+  }
+}
+
 async function waitForShell(page, { regionsUp = true } = {}) {
   await page.waitForFunction(() => window.__mfeBench && window.__mfeBench.host, null, { timeout: 30000 });
   if (regionsUp) {
@@ -557,12 +572,8 @@ const FAULTS = {
 };
 
 async function failoverTrial(browser, fault) {
-  await admin('POST', '/admin/reset');
-  const ctx = await browser.newContext();
+  const { ctx, page } = await openOursFresh(browser);
   try {
-    const page = await ctx.newPage();
-    await page.goto(SIDES.ours.url);
-    await waitForShell(page);
     // one delivered command first: CORS preflight cached, the serving region has latency samples
     const warm = await page.evaluate(async () => {
       const host = window.__mfeBench.host;
@@ -658,12 +669,8 @@ async function benchFailover(browser) {
 async function benchOnline(browser) {
   const samples = 15;
   log(`\n[online] click → delivered, ${samples} commands one after another, with 0 and with 1,000 delivered in the outbox`);
-  await admin('POST', '/admin/reset');
-  const ctx = await browser.newContext();
+  const { ctx, page } = await openOursFresh(browser);
   try {
-    const page = await ctx.newPage();
-    await page.goto(SIDES.ours.url);
-    await waitForShell(page);
     const out = await page.evaluate(async (samples) => {
       const host = window.__mfeBench.host;
       const one = () =>
