@@ -96,9 +96,10 @@ impl Drop for FetchCounter {
     }
 }
 
-#[wasm_bindgen_test]
-async fn wasm_served_as_wasm_is_compiled_from_the_response_and_counted() {
-    let d = descriptor("streamed", "application/wasm");
+/// Prepares a version whose wasm is served as `wasm_type` and checks it compiled, was counted
+/// to the byte and is kept for the next caller.
+async fn compiles_and_counts(tag: &str, wasm_type: &str) {
+    let d = descriptor(tag, wasm_type);
     let prepared = loader::prepare(&d, TIMEOUT).await.expect("prepared");
     assert!(prepared.wasm.is_some(), "a compiled module");
     assert_eq!(prepared.bytes, glue_len(&d) + EMPTY_MODULE.len() as u64);
@@ -106,20 +107,19 @@ async fn wasm_served_as_wasm_is_compiled_from_the_response_and_counted() {
 }
 
 #[wasm_bindgen_test]
+async fn wasm_served_as_wasm_is_compiled_from_the_response_and_counted() {
+    compiles_and_counts("streamed", "application/wasm").await;
+}
+
+#[wasm_bindgen_test]
 async fn wasm_served_with_another_type_is_compiled_from_its_bytes() {
-    let d = descriptor("bytes", "application/octet-stream");
-    let prepared = loader::prepare(&d, TIMEOUT).await.expect("prepared");
-    assert!(prepared.wasm.is_some(), "a compiled module");
-    assert_eq!(prepared.bytes, glue_len(&d) + EMPTY_MODULE.len() as u64);
+    compiles_and_counts("bytes", "application/octet-stream").await;
 }
 
 #[wasm_bindgen_test]
 async fn wasm_typed_with_parameters_is_compiled_from_its_bytes() {
     // `compileStreaming` refuses any type but exactly `application/wasm`.
-    let d = descriptor("parameters", "application/wasm;charset=binary");
-    let prepared = loader::prepare(&d, TIMEOUT).await.expect("prepared");
-    assert!(prepared.wasm.is_some(), "a compiled module");
-    assert_eq!(prepared.bytes, glue_len(&d) + EMPTY_MODULE.len() as u64);
+    compiles_and_counts("parameters", "application/wasm;charset=binary").await;
 }
 
 #[wasm_bindgen_test]
