@@ -98,16 +98,16 @@ pub fn deliver_in_background_later() {
                 .is_ok_and(|v| v.as_bool() == Some(true));
             if !registered {
                 // Not registered (no Background Sync here, or it failed): ask at the next save.
-                back_online();
+                ask_for_sync_again();
             }
         });
     }
 }
 
-/// The page is online again (or came back from the back/forward cache, having missed the
-/// events meanwhile): the worker's sync may have fired, so the next command saved offline
-/// registers it again.
-pub fn back_online() {
+/// The next command saved offline registers the sync again: the page is online again or came
+/// back from the back/forward cache (the worker's sync may have fired meanwhile), or the last
+/// registration did not take.
+pub fn ask_for_sync_again() {
     SYNC_ASKED.with(|asked| asked.set(false));
 }
 
@@ -184,7 +184,7 @@ pub fn start(state: ShellState) {
     let restored = Closure::<dyn Fn(web_sys::PageTransitionEvent)>::new(
         |event: web_sys::PageTransitionEvent| {
             if event.persisted() {
-                back_online();
+                ask_for_sync_again();
             }
         },
     );

@@ -115,7 +115,7 @@ pub async fn start(state: ShellState) {
     crate::connectivity::watch(state, move |online| {
         with(|s| s.outbox.set_online(online));
         if online {
-            crate::offline::back_online();
+            crate::offline::ask_for_sync_again();
             request_drain(state);
         }
     });
