@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { test, expect, regions, waitForRegions, addTask } from './fixtures';
 import { readOutbox } from './fixtures/outbox';
 import type { StoredCommand } from './fixtures/regions';
-import { everywhere, expectOncePerId, expectStreamOrder } from './fixtures/delivery';
+import { everywhere, expectDrainedOnceInOrder, expectOncePerId } from './fixtures/delivery';
 
 /** Requests carrying each id, summed over the regions (first receipt plus replays). */
 async function expectReceivedOnce(ids: string[]) {
@@ -69,12 +69,7 @@ test('a database deleted under the page: unsent commands are saved again and eac
 
   for (const name of regions.names) expect(await regions.commands(name)).toHaveLength(0);
   await context.setOffline(false);
-  await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '0', {
-    timeout: 30_000,
-  });
-  const stored = await everywhere(ids);
-  expectOncePerId(stored, ids);
-  expectStreamOrder(stored, ids);
+  await expectDrainedOnceInOrder(page, ids);
   await expectReceivedOnce(ids);
 });
 

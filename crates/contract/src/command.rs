@@ -35,6 +35,11 @@ pub struct CommandAck {
     pub accepted_at: i64,
 }
 
+/// Most commands a region takes in one `POST /commands:batch` (more: 413 `too_many_commands`).
+/// Clients send full batches by default and halve them when a region answers 413 to a batch,
+/// so a region with a lower limit is served too, in more requests.
+pub const MAX_BATCH_COMMANDS: usize = 500;
+
 /// Body of `POST /commands:batch`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

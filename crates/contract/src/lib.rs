@@ -10,7 +10,9 @@ pub mod health;
 pub mod host;
 pub mod manifest;
 
-pub use command::{BatchItemResult, BatchRequest, BatchResponse, Command, CommandAck};
+pub use command::{
+    BatchItemResult, BatchRequest, BatchResponse, Command, CommandAck, MAX_BATCH_COMMANDS,
+};
 pub use error::ErrorBody;
 pub use health::{HealthReport, HealthStatus};
 pub use host::{CommandStatus, QueryAnswer, HOST_API_VERSION};

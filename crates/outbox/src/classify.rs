@@ -82,6 +82,11 @@ impl Outcome {
         }
     }
 
+    /// 413: the request was too large for the server.
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, Outcome::Http { status: 413, .. })
+    }
+
     /// The `Retry-After` value, if any.
     pub fn retry_after(&self) -> Option<&str> {
         match self {

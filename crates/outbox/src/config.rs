@@ -1,5 +1,7 @@
 //! Tunables of the outbox, with the numbers DESIGN §3.4 asks for as defaults.
 
+use mfe_contract::MAX_BATCH_COMMANDS;
+
 /// Everything the outbox lets a host tune. Durations are milliseconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -26,8 +28,9 @@ pub struct Config {
     /// entry from staying `inflight` forever if a result is lost.
     pub inflight_lease_ms: i64,
     /// Most commands in one request. 1 when the region has no `POST /commands:batch`; the
-    /// regional API takes up to 100 per batch, the default, so a long queue costs as few
-    /// requests (and rounds of IndexedDB writes) as the regions allow.
+    /// regional API takes up to [`MAX_BATCH_COMMANDS`] per batch, the default, so a long queue
+    /// costs as few requests (and rounds of IndexedDB writes) as the regions allow. A region
+    /// that answers 413 to a batch gets smaller ones (see `Outbox::complete`).
     pub max_batch: usize,
     /// Most streams with a request outstanding at once.
     pub max_streams_in_flight: usize,
@@ -47,7 +50,7 @@ impl Default for Config {
             retention_ms: 24 * 60 * 60 * 1_000,
             keep_delivered_ms: 60 * 60 * 1_000,
             inflight_lease_ms: 2 * 60 * 1_000,
-            max_batch: 100,
+            max_batch: MAX_BATCH_COMMANDS,
             max_streams_in_flight: 4,
             budget_max_tokens: 10,
             budget_token_ratio: 0.1,
@@ -93,7 +96,7 @@ mod tests {
         assert_eq!(c.retention_ms, 86_400_000);
         assert_eq!(c.budget_max_tokens, 10);
         assert!((c.budget_token_ratio - 0.1).abs() < 1e-12);
-        assert_eq!(c.max_batch, 100);
+        assert_eq!(c.max_batch, 500);
         assert_eq!(c.sanitized(), c);
     }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use common::{command, new_id, Harness};
 use mfe_contract::{
     BatchRequest, BatchResponse, CommandAck, ErrorBody, HealthReport, HealthStatus,
+    MAX_BATCH_COMMANDS,
 };
 use serde_json::{json, Value};
 
@@ -265,31 +266,62 @@ async fn batch_answers_each_item_as_if_sent_alone_in_order() {
     assert_eq!(stored_ids, [&*earlier.id, &*a.id, &*b.id]);
 
     let too_many = BatchRequest {
-        commands: (0..101).map(|i| command("bulk", i, json!(i))).collect(),
+        commands: (0..=MAX_BATCH_COMMANDS as u64)
+            .map(|i| command("bulk", i, json!(i)))
+            .collect(),
     };
     let response = h.http.post(&url).json(&too_many).send().await.unwrap();
     let (status, body) = error_of(response).await;
     assert_eq!((status, body.error.as_str()), (413, "too_many_commands"));
 
     let full = BatchRequest {
-        commands: (0..100).map(|i| command("bulk", i, json!(i))).collect(),
+        commands: (0..MAX_BATCH_COMMANDS as u64)
+            .map(|i| command("bulk", i, json!(i)))
+            .collect(),
     };
-    let answer: BatchResponse = h
-        .http
-        .post(&url)
-        .json(&full)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = h.batch(&url, &full).await;
     assert!(answer.results.iter().all(|r| r.status == 201));
-    assert_eq!(h.stored(US).await.len(), 103);
+    assert_eq!(h.stored(US).await.len(), 3 + MAX_BATCH_COMMANDS);
 
     let response = h.http.post(&url).body("[").send().await.unwrap();
     assert_eq!(response.status(), 400);
     h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_with_a_lower_batch_limit_refuses_bigger_batches_whole() {
+    let h = Harness::start().await;
+    let url = format!("{}/commands:batch", h.region(US));
+    h.set_faults(US, json!({"batch_limit": 2})).await;
+    let three = BatchRequest {
+        commands: (1..=3).map(|i| command("tasks", i, json!(i))).collect(),
+    };
+    let response = h.http.post(&url).json(&three).send().await.unwrap();
+    let (status, body) = error_of(response).await;
+    assert_eq!((status, body.error.as_str()), (413, "too_many_commands"));
+    assert!(body.message.contains("at most 2"), "{}", body.message);
+    assert!(
+        h.stored(US).await.is_empty(),
+        "nothing of a refused batch is stored"
+    );
+
+    let two = BatchRequest {
+        commands: three.commands[..2].to_vec(),
+    };
+    let answer = h.batch(&url, &two).await;
+    assert!(answer.results.iter().all(|r| r.status == 201));
+    assert_eq!(h.stored(US).await.len(), 2);
+
+    for wrong in [
+        json!({"batch_limit": 0}),
+        json!({"batch_limit": MAX_BATCH_COMMANDS + 1}),
+    ] {
+        let response = h
+            .admin_post(&format!("/admin/regions/{US}/faults"), wrong)
+            .await;
+        let (status, body) = error_of(response).await;
+        assert_eq!((status, body.error.as_str()), (400, "invalid_faults"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

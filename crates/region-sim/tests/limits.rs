@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{command, raw_exchange, Harness};
-use mfe_contract::{BatchResponse, ErrorBody};
+use mfe_contract::ErrorBody;
 use region_sim::{RateLimit, SimConfig, Simulator};
 use serde_json::json;
 use tokio::net::TcpStream;
@@ -141,16 +141,7 @@ async fn deeply_nested_bodies_are_refused_with_a_reason() {
     assert_eq!((status, body.error.as_str()), (400, "too_deep"));
     // In a batch, each command gets the same depth as alone.
     let batch = json!({"commands": [command("deep", 1, nest(31))]});
-    let answer: BatchResponse = h
-        .http
-        .post(&batch_url)
-        .json(&batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = h.batch(&batch_url, &batch).await;
     assert_eq!(answer.results[0].status, 201);
 
     assert_eq!(
@@ -235,16 +226,7 @@ async fn a_failed_item_stops_the_rest_of_its_stream_in_a_batch_only() {
     let c2 = command("c", 2, json!({}));
 
     let body = json!({"commands": [b1, clash, a2, b2, a3, bad_b, c2]});
-    let answer: BatchResponse = h
-        .http
-        .post(&url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = h.batch(&url, &body).await;
     let statuses: Vec<u16> = answer.results.iter().map(|r| r.status).collect();
     assert_eq!(statuses, [201, 422, 424, 201, 424, 400, 424]);
     for blocked in [&answer.results[2], &answer.results[4]] {
@@ -273,16 +255,7 @@ async fn a_failed_item_stops_the_rest_of_its_stream_in_a_batch_only() {
 
     // Once the cause is dealt with, the blocked commands go through.
     let again = json!({"commands": [a2, a3]});
-    let answer: BatchResponse = h
-        .http
-        .post(&url)
-        .json(&again)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = h.batch(&url, &again).await;
     assert!(answer.results.iter().all(|r| r.status == 201));
     h.stop().await;
 }

@@ -41,10 +41,11 @@ pub enum Cover {
     LeaseExpired,
     DeadRetried,
     DeadDiscarded,
+    BatchTooLarge,
 }
 
 impl Cover {
-    pub const ALL: [Cover; 37] = [
+    pub const ALL: [Cover; 38] = [
         Cover::Created,
         Cover::Conflict,
         Cover::Unauthorized,
@@ -82,6 +83,7 @@ impl Cover {
         Cover::LeaseExpired,
         Cover::DeadRetried,
         Cover::DeadDiscarded,
+        Cover::BatchTooLarge,
     ];
 
     pub fn name(self) -> &'static str {
@@ -123,6 +125,7 @@ impl Cover {
             Cover::LeaseExpired => "outbox lease expired a send",
             Cover::DeadRetried => "user retried a dead letter",
             Cover::DeadDiscarded => "user discarded a dead letter",
+            Cover::BatchTooLarge => "413 to a whole batch: sent again in smaller ones",
         }
     }
 }

@@ -75,6 +75,9 @@ pub struct Region {
     claims: BTreeSet<String>,
     /// Requests accepted and not committed yet: a crash resets their connections.
     pub executing: BTreeSet<u64>,
+    /// Most commands this region takes in one batch: a bigger batch is refused whole (413),
+    /// as a region with a lower limit than the client's default would.
+    pub max_batch: usize,
 }
 
 /// Status of a first execution, and of its replays.
@@ -95,6 +98,7 @@ impl Region {
             idempotency: BTreeMap::new(),
             claims: BTreeSet::new(),
             executing: BTreeSet::new(),
+            max_batch: usize::MAX,
         }
     }
 
@@ -130,6 +134,13 @@ impl Region {
             Fault::Conflicts { rate } => conflict_rate = rate,
             Fault::Slow { extra_ms: ms } => extra_ms = rng.between(ms / 2, ms),
             _ => {}
+        }
+        if commands.len() > self.max_batch {
+            return Admission::Error {
+                status: 413,
+                retry_after: None,
+                date: false,
+            };
         }
         let claimed = commands
             .iter()

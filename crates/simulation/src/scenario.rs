@@ -127,6 +127,9 @@ pub struct Scenario {
     /// The outbox's settings: defaults, but for the batch size (1: one command per request)
     /// and how long delivered records are kept (short, so the purge runs too).
     pub outbox: OutboxConfig,
+    /// Most commands each region takes per batch (`usize::MAX`: no limit of its own). Now and
+    /// then one takes fewer than the outbox sends, and refuses bigger batches whole (413).
+    pub region_batch_limits: [usize; 3],
     /// When the chaos ends: network healed, every region up and well.
     pub heal_at: i64,
     /// Round trip between the client and each region when nothing is wrong.
@@ -154,6 +157,15 @@ impl Scenario {
             keep_delivered_ms: r.between(5_000, 60_000),
             ..OutboxConfig::default()
         };
+        // From a stream of its own, so adding it left every other draw of a seed as it was.
+        let mut limits = Rng::new(seed, 4);
+        let region_batch_limits = [0; 3].map(|_| {
+            if limits.chance(0.3) {
+                [2, 3, 10][limits.below(3) as usize]
+            } else {
+                usize::MAX
+            }
+        });
         let mut heal_at = r.between(20_000, 120_000);
         // Now and then every region is down for minutes (long enough for breakers to reach
         // their longest cool-down) before the heal.
@@ -189,6 +201,7 @@ impl Scenario {
             tabs,
             hedging,
             outbox,
+            region_batch_limits,
             heal_at,
             base_rtt_ms,
             baseline,
@@ -201,7 +214,7 @@ impl Scenario {
     pub fn summary(&self) -> String {
         format!(
             "seed {}: {} commands on {} streams of {} apps, {} tab(s), hedging {}, batch {}, \
-             delivered kept {:.0}s, heal at {:.1}s, rtt {:?} ms, baseline {:?}, {} planned \
+             region batch limits {}, delivered kept {:.0}s, heal at {:.1}s, rtt {:?} ms, baseline {:?}, {} planned \
              faults{}",
             self.seed,
             self.commands,
@@ -210,6 +223,9 @@ impl Scenario {
             self.tabs,
             if self.hedging { "on" } else { "off" },
             self.outbox.max_batch,
+            self.region_batch_limits
+                .map(|n| if n == usize::MAX { "-".to_string() } else { n.to_string() })
+                .join("/"),
             self.outbox.keep_delivered_ms as f64 / 1_000.0,
             self.heal_at as f64 / 1_000.0,
             self.base_rtt_ms,

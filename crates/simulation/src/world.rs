@@ -113,7 +113,13 @@ impl World {
             stepped_back_ms: 0,
             queue: Queue::default(),
             rng: Rng::new(scenario.seed, 3),
-            regions: (0..REGIONS.len()).map(Region::new).collect(),
+            regions: (0..REGIONS.len())
+                .map(|i| {
+                    let mut region = Region::new(i);
+                    region.max_batch = scenario.region_batch_limits[i];
+                    region
+                })
+                .collect(),
             net: Network::new(scenario.base_rtt_ms, scenario.baseline),
             disk: Disk::default(),
             tabs: (0..scenario.tabs)

@@ -38,10 +38,60 @@ impl Outbox {
         outcome: &Outcome,
         rng: &mut impl Random,
     ) -> Completion {
+        if work.commands.len() > 1 && outcome.is_too_large() {
+            return self.split_batch(now_ms, work, region, outcome);
+        }
         let ids: Vec<String> = work.ids().map(str::to_string).collect();
         self.resolve(now_ms, work.id, &ids, Some(region), rng, |_| {
             outcome.clone()
         })
+    }
+
+    /// A region refused a whole batch as too large (413 for the request, not for one of its
+    /// commands): none of the commands was refused, the request was. They go out again at once
+    /// in requests at most half as big, and no later request is bigger; at one command a 413
+    /// is about that command and makes it a dead letter as usual. Neither a failure of the
+    /// region (no backoff, no failover, no retry budget spent) nor an attempt of the commands.
+    fn split_batch(
+        &mut self,
+        now_ms: i64,
+        work: &super::Work,
+        region: &str,
+        outcome: &Outcome,
+    ) -> Completion {
+        self.batch_limit = (work.commands.len() / 2).clamp(1, self.batch_limit);
+        self.works.remove(&work.id);
+        if self.probe == Some(work.id) {
+            self.probe = None;
+        }
+        let why = format!(
+            "{}; sent again in batches of at most {}",
+            outcome.describe(),
+            self.batch_limit
+        );
+        let mut log = ChangeLog::default();
+        for id in work.ids() {
+            if self.work_of.get(id) != Some(&work.id) {
+                continue; // a late answer: the command has moved on
+            }
+            let Some(stream) = self.entries.get(id).map(|e| e.command.stream.clone()) else {
+                continue;
+            };
+            self.leave_inflight(id, &stream);
+            if let Some(e) = self.entries.get_mut(id) {
+                e.status = CommandStatus::Pending;
+                e.next_at = now_ms;
+                e.attempts = e.attempts.saturating_sub(1);
+                e.last_error = Some(why.clone());
+                e.region = Some(region.to_string());
+                log.touch(id);
+            }
+        }
+        Completion {
+            changes: log.finish(&self.entries),
+            failover: false,
+            auth_paused: false,
+        }
     }
 
     /// A batch answer with one outcome per command (e.g. built with

@@ -116,7 +116,7 @@ impl Outbox {
     }
 
     fn hand_out(&mut self, now_ms: i64, rng: &mut impl Random, log: &mut ChangeLog) -> Vec<Work> {
-        let max_batch = self.config.max_batch;
+        let max_batch = self.batch_limit;
         let mut free = self
             .config
             .max_streams_in_flight

@@ -55,6 +55,10 @@ pub struct Outbox {
     budget: RetryBudget,
     /// Highest `seq` ever held; kept across `restore` and pruning (see [`Rescue`]).
     highest_seq: u64,
+    /// Most commands per request from now on: `config.max_batch` until a region refuses a
+    /// batch as too large (413), then at most half that batch each time, down to one. Not
+    /// stored: a new page starts from the configuration and learns it again with one 413.
+    batch_limit: usize,
 }
 
 /// Why a request to the outbox was refused.
@@ -114,6 +118,7 @@ impl Outbox {
     pub fn new(config: Config) -> Self {
         let config = config.sanitized();
         let budget = RetryBudget::new(config.budget_max_tokens, config.budget_token_ratio);
+        let batch_limit = config.max_batch;
         Self {
             config,
             entries: BTreeMap::new(),
@@ -127,6 +132,7 @@ impl Outbox {
             auth_paused: false,
             budget,
             highest_seq: 0,
+            batch_limit,
         }
     }
 

@@ -162,17 +162,16 @@ fn a_full_batch_leaves_the_rest_of_a_stream_for_later() {
     assert_eq!(ids(&poll(&mut o, T0).work[0]), ["a3"]);
 }
 
-#[test]
-fn by_default_one_long_stream_goes_out_in_requests_of_the_regions_batch_limit_in_order() {
-    // The regional API takes up to 100 commands per `POST /commands:batch`.
-    let mut o = outbox(Config::default());
-    for seq in 1..=250u64 {
-        put(&mut o, &format!("c{seq:03}"), "s", seq);
-    }
+/// Sends every request `poll` hands out, answering each command with `status`, until nothing
+/// is due; returns the request sizes and the ids in the order they left.
+fn drain_with(
+    o: &mut Outbox,
+    mut answer_of: impl FnMut(&Work) -> Option<Outcome>,
+) -> (Vec<usize>, Vec<String>) {
     let mut sent: Vec<String> = Vec::new();
     let mut sizes = Vec::new();
-    loop {
-        let p = poll(&mut o, T0);
+    for _ in 0..1_000 {
+        let p = poll(o, T0);
         if p.work.is_empty() {
             break;
         }
@@ -184,17 +183,101 @@ fn by_default_one_long_stream_goes_out_in_requests_of_the_regions_batch_limit_in
             "every command marked in flight"
         );
         sizes.push(w.commands.len());
-        sent.extend(w.ids().map(str::to_string));
-        let items: Vec<(String, Outcome)> = w
-            .ids()
-            .map(|id| (id.to_string(), Outcome::http(201)))
-            .collect();
-        o.complete_items(T0, w, "eu-west", &items, &mut Fixed(0.5));
+        match answer_of(w) {
+            // the request as a whole was answered
+            Some(outcome) => {
+                answer(o, T0, w, outcome);
+            }
+            None => {
+                sent.extend(w.ids().map(str::to_string));
+                let items: Vec<(String, Outcome)> = w
+                    .ids()
+                    .map(|id| (id.to_string(), Outcome::http(201)))
+                    .collect();
+                o.complete_items(T0, w, "eu-west", &items, &mut Fixed(0.5));
+            }
+        }
     }
-    assert_eq!(sizes, [100, 100, 50]);
-    let expected: Vec<String> = (1..=250u64).map(|seq| format!("c{seq:03}")).collect();
+    (sizes, sent)
+}
+
+fn long_stream(n: u64) -> (Outbox, Vec<String>) {
+    let mut o = outbox(Config::default());
+    for seq in 1..=n {
+        put(&mut o, &format!("c{seq:04}"), "s", seq);
+    }
+    let ids = (1..=n).map(|seq| format!("c{seq:04}")).collect();
+    (o, ids)
+}
+
+#[test]
+fn by_default_one_long_stream_goes_out_in_requests_of_the_regions_batch_limit_in_order() {
+    // The regional API takes up to MAX_BATCH_COMMANDS (500) per `POST /commands:batch`.
+    let (mut o, expected) = long_stream(1_200);
+    let (sizes, sent) = drain_with(&mut o, |_| None);
+    assert_eq!(sizes, [500, 500, 200]);
     assert_eq!(sent, expected, "stream order");
-    assert_eq!(o.counts().delivered, 250);
+    assert_eq!(o.counts().delivered, 1_200);
+}
+
+#[test]
+fn a_batch_refused_as_too_large_goes_out_again_at_once_in_halves_and_nothing_is_dead() {
+    // A region that takes at most 120 per batch answers 413 to anything bigger.
+    let (mut o, expected) = long_stream(600);
+    let (sizes, sent) = drain_with(&mut o, |w| {
+        (w.commands.len() > 120)
+            .then(|| Outcome::http(413).with_reason("600 commands in one batch; at most 120"))
+    });
+    assert_eq!(
+        sizes,
+        [500, 250, 125, 62, 62, 62, 62, 62, 62, 62, 62, 62, 42]
+    );
+    assert_eq!(sent, expected, "stream order kept through the splits");
+    let counts = o.counts();
+    assert_eq!((counts.delivered, counts.dead), (600, 0));
+}
+
+#[test]
+fn a_too_large_batch_is_neither_a_failure_of_the_region_nor_an_attempt_of_its_commands() {
+    let (mut o, _) = long_stream(8);
+    let tokens = o.budget_tokens();
+    let p = poll(&mut o, T0);
+    assert_eq!(p.work[0].commands.len(), 8);
+    let done = answer(
+        &mut o,
+        T0,
+        &p.work[0],
+        Outcome::http(413).with_reason("too big"),
+    );
+    assert!(!done.failover, "the region is fine: no failover");
+    assert_eq!(o.budget_tokens(), tokens, "no retry budget spent");
+    assert_eq!(done.changes.len(), 8);
+    for id in ["c0001", "c0008"] {
+        let e = put_of(&done.changes, id);
+        assert_eq!(e.status, CommandStatus::Pending);
+        assert_eq!(e.next_at, T0, "due at once");
+        assert_eq!(e.attempts, 0, "the request was refused, not the command");
+        assert_eq!(
+            e.last_error.as_deref(),
+            Some("HTTP 413: too big; sent again in batches of at most 4")
+        );
+    }
+    let next = poll(&mut o, T0);
+    assert_eq!(ids(&next.work[0]), ["c0001", "c0002", "c0003", "c0004"]);
+}
+
+#[test]
+fn a_single_command_refused_as_too_large_is_still_a_dead_letter_after_the_splits() {
+    let (mut o, _) = long_stream(2);
+    let (sizes, sent) = drain_with(&mut o, |w| {
+        w.ids()
+            .any(|id| id == "c0001")
+            .then(|| Outcome::http(413).with_reason("command over 64 KiB"))
+    });
+    assert_eq!(sizes, [2, 1, 1]);
+    assert_eq!(sent, ["c0002"]);
+    assert_eq!(status(&o, "c0001"), CommandStatus::Dead);
+    assert_eq!(status(&o, "c0002"), CommandStatus::Delivered);
 }
 
 #[test]

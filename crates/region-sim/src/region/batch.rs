@@ -32,7 +32,7 @@ use crate::json_depth::MAX_COMMAND_DEPTH;
 use crate::listener::PeerAddr;
 
 /// Most commands in one `POST /commands:batch`.
-pub const MAX_BATCH_ITEMS: usize = 100;
+pub const MAX_BATCH_ITEMS: usize = mfe_contract::MAX_BATCH_COMMANDS;
 /// A full batch of maximal commands plus the envelope.
 const BATCH_BODY_LIMIT: usize = MAX_BATCH_ITEMS * COMMAND_BODY_LIMIT + 64 * 1024;
 /// The envelope (`{"commands": [ … ]}`) adds two levels above each command.
@@ -143,12 +143,13 @@ pub async fn post_batch(
         Ok(envelope) => envelope,
         Err(refusal) => return refusal,
     };
-    if envelope.commands.len() > MAX_BATCH_ITEMS {
+    let limit = ctx.region.faults().batch_limit.unwrap_or(MAX_BATCH_ITEMS);
+    if envelope.commands.len() > limit {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_many_commands",
             format!(
-                "{} commands in one batch; at most {MAX_BATCH_ITEMS}",
+                "{} commands in one batch; at most {limit}",
                 envelope.commands.len()
             ),
         );

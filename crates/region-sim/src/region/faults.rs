@@ -50,6 +50,10 @@ pub struct Faults {
     pub kill_switch: bool,
     /// Every store write fails: `/health` 503 with `store_ok: false`, command writes 503.
     pub store_unwritable: bool,
+    /// Takes fewer commands per `POST /commands:batch` than the API's limit (1 to
+    /// `MAX_BATCH_COMMANDS`): a bigger batch is refused whole with 413 `too_many_commands`, as
+    /// a region deployed with a lower limit would.
+    pub batch_limit: Option<usize>,
 }
 
 impl Default for Faults {
@@ -63,6 +67,7 @@ impl Default for Faults {
             drop_after_commit: false,
             kill_switch: false,
             store_unwritable: false,
+            batch_limit: None,
         }
     }
 }
@@ -81,6 +86,14 @@ impl Faults {
                 "error_status must be a 4xx or 5xx status (500, 503, 429, 422, …), got {}",
                 self.error_status
             ));
+        }
+        if let Some(limit) = self.batch_limit {
+            if !(1..=mfe_contract::MAX_BATCH_COMMANDS).contains(&limit) {
+                return Err(format!(
+                    "batch_limit must be between 1 and {}, got {limit}",
+                    mfe_contract::MAX_BATCH_COMMANDS
+                ));
+            }
         }
         if self.latency_ms > MAX_LATENCY_MS {
             return Err(format!(

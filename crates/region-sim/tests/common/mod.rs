@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use mfe_contract::Command;
+use mfe_contract::{BatchResponse, Command};
 use region_sim::{SimConfig, Simulator};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -118,6 +118,19 @@ impl Harness {
             request = request.header("Idempotency-Key", key);
         }
         tokio::spawn(async move { request.send().await.unwrap() })
+    }
+
+    /// `POST <url>` with a JSON batch body, and its 200 answer read as a `BatchResponse`.
+    pub async fn batch(&self, url: &str, body: &impl serde::Serialize) -> BatchResponse {
+        self.http
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// `GET /commands` of one region: the `commands` array.

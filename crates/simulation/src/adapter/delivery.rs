@@ -175,6 +175,7 @@ impl World {
             Reply::Status { status: 401, .. } => Cover::Unauthorized,
             Reply::Status { status: 422, .. } => Cover::Unprocessable,
             Reply::Status { status: 429, .. } => Cover::TooMany,
+            Reply::Status { status: 413, .. } => Cover::BatchTooLarge,
             Reply::Status { .. } => Cover::ServerError,
         });
         if let Reply::Items(items) = &reply {
