@@ -17,6 +17,9 @@
 //   --only a,b        rows to run: drain,online,failover,mount,memory,bytes,throughput
 //   --quick           small numbers everywhere (smoke test, not for the record)
 //   --out FILE        results file (default results/<date>.json)
+//
+// Environment: BENCH_TRACE=PREFIX writes a Chrome trace of each of our enqueue runs to
+// PREFIX.<ms>.json (to see what the slow dispatches wait for; slows our side, not for the record).
 
 import os from 'node:os';
 import path from 'node:path';
@@ -407,6 +410,12 @@ async function drainOurs(n) {
     await ctx.setOffline(true);
     await page.waitForFunction(() => document.querySelector('[data-testid=current-region]').getAttribute('data-online') === 'false', null, { timeout: 10000 });
     const postsBefore = regionPosts + batchPosts;
+    let cdp = null; const traceChunks = [];
+    if (process.env.BENCH_TRACE) {
+      cdp = await ctx.newCDPSession(page);
+      cdp.on('Tracing.dataCollected', (e) => traceChunks.push(...e.value));
+      await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink', 'IndexedDB', 'toplevel', 'v8.execute'] } });
+    }
     // 1,000 sequential host.dispatch calls: each resolves once the command is committed in
     // IndexedDB (the shell's contract), so each sample is dispatch -> durable.
     const enq = await page.evaluate(
@@ -426,6 +435,12 @@ async function drainOurs(n) {
       },
       [n, PAYLOAD_SRC],
     );
+    if (cdp) {
+      const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+      await cdp.send('Tracing.end');
+      await done;
+      await writeFile(process.env.BENCH_TRACE + '.' + Date.now() + '.json', JSON.stringify({ traceEvents: traceChunks }));
+    }
     // the status bar shows what the outbox holds (published after each commit)
     await page.waitForFunction((n) => document.querySelector('[data-testid=outbox-pending]').getAttribute('data-count') === String(n), n, { timeout: 30000 });
     const before = await serverCount();
@@ -473,7 +488,7 @@ async function drainOurs(n) {
     return {
       drainMs: drain.drainMs,
       batchRequestMs: { sum: batchTimes.reduce((a, b) => a + b, 0), ...summary(batchTimes) },
-      enqueue: { totalMs: enq.totalMs, dispatchMs: summary(enq.ms), medianByTenthOfQueue: tenths },
+      enqueue: { totalMs: enq.totalMs, dispatchMs: summary(enq.ms), medianByTenthOfQueue: tenths, slowest: enq.ms.map((m, i) => [i, +m.toFixed(2)]).sort((a, b) => b[1] - a[1]).slice(0, 20) },
       idbStatuses: statuses,
       requests: { single: regionPosts, batch: batchPosts },
       server,
@@ -500,7 +515,7 @@ async function drainWorkbox(n) {
       drainMs: drain.drainMs,
       swReplayMs: drain.swReplayMs,
       queueSizeAfter: drain.queueSizeAfter,
-      enqueue: { totalMs: enq.totalMs, pushRequestMs: summary(enq.pushMs), pageRoundTripMs: summary(enq.roundTripMs) },
+      enqueue: { totalMs: enq.totalMs, pushRequestMs: summary(enq.pushMs), pageRoundTripMs: summary(enq.roundTripMs), slowest: enq.pushMs.map((m, i) => [i, +m.toFixed(2)]).sort((a, b) => b[1] - a[1]).slice(0, 20) },
       syncEventsWhileOffline: enq.syncEvents,
       syncEventsAfter: info.syncEvents,
       server,

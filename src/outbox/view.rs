@@ -115,35 +115,50 @@ thread_local! {
     /// The pending coalesced publish, if one is scheduled.
     static SOON: std::cell::RefCell<Option<gloo_timers::callback::Timeout>> =
         const { std::cell::RefCell::new(None) };
+    /// When the UI was last refreshed (monotonic ms), to pace refreshes during bursts.
+    static LAST_PUBLISH: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
 }
 
 /// How long dispatches are gathered before the UI shows them: below what a person notices.
-const COALESCE_MS: u32 = 16;
+const COALESCE_MS: f64 = 16.0;
 
-/// Publishes once within [`COALESCE_MS`], however many commands were saved meanwhile, and
-/// announces the save once for the whole burst.
+/// While saves keep coming, the UI is refreshed at most this often. Each refresh is a frame the
+/// browser lays out and paints (1–5 ms on a small machine), and frames landing inside saves
+/// made the saves' slow tail; a count that moves four times a second still reads as live.
+const BURST_REFRESH_MS: f64 = 250.0;
+
+/// How long to wait before showing a save: within [`COALESCE_MS`] after a quiet spell, and no
+/// sooner than [`BURST_REFRESH_MS`] after the previous refresh while a burst lasts.
+fn publish_delay(now: f64, last_publish: Option<f64>) -> u32 {
+    let since = last_publish.map_or(f64::INFINITY, |t| now - t);
+    // A clock that stepped back (never for `performance.now`) counts as a quiet spell.
+    let since = if since < 0.0 { f64::INFINITY } else { since };
+    (BURST_REFRESH_MS - since).max(COALESCE_MS).ceil() as u32
+}
+
+/// Publishes once per refresh (see [`publish_delay`]), however many commands were saved
+/// meanwhile, and announces the save once for the whole burst.
 pub fn publish_soon(state: ShellState) {
     SOON.with(|soon| {
         let mut soon = soon.borrow_mut();
         if soon.is_none() {
-            *soon = Some(gloo_timers::callback::Timeout::new(
-                COALESCE_MS,
-                move || {
-                    SOON.with(|s| s.borrow_mut().take());
-                    state.announcement.set(if crate::connectivity::is_online() {
-                        "Saved on this device".to_string()
-                    } else {
-                        "Saved on this device; it will be sent when you are back online".to_string()
-                    });
-                    publish(state);
-                },
-            ));
+            let delay = publish_delay(crate::clock::monotonic_ms(), LAST_PUBLISH.get());
+            *soon = Some(gloo_timers::callback::Timeout::new(delay, move || {
+                SOON.with(|s| s.borrow_mut().take());
+                state.announcement.set(if crate::connectivity::is_online() {
+                    "Saved on this device".to_string()
+                } else {
+                    "Saved on this device; it will be sent when you are back online".to_string()
+                });
+                publish(state);
+            }));
         }
     });
 }
 
 /// Publishes the current outbox to the UI and tells apps about their commands' changes.
 pub fn publish(state: ShellState) {
+    LAST_PUBLISH.set(Some(crate::clock::monotonic_ms()));
     let Some((view, calls)) = with(|s| {
         let mut items: Vec<ItemView> = s
             .outbox
@@ -196,5 +211,29 @@ pub fn publish(state: ShellState) {
         if let Err(e) = callback.call1(&JsValue::UNDEFINED, &value) {
             leptos::logging::warn!("an app's onCommandStatus callback threw: {e:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_save_after_a_quiet_spell_shows_within_a_frame() {
+        assert_eq!(publish_delay(10_000.0, None), 16);
+        assert_eq!(publish_delay(10_000.0, Some(9_000.0)), 16);
+        assert_eq!(publish_delay(10_000.0, Some(9_750.0)), 16);
+    }
+
+    #[test]
+    fn saves_during_a_burst_refresh_the_ui_four_times_a_second_at_most() {
+        assert_eq!(publish_delay(10_000.0, Some(10_000.0)), 250);
+        assert_eq!(publish_delay(10_000.0, Some(9_900.0)), 150);
+        assert_eq!(publish_delay(10_000.0, Some(9_760.5)), 16);
+    }
+
+    #[test]
+    fn a_clock_that_steps_back_does_not_hold_the_ui() {
+        assert_eq!(publish_delay(10_000.0, Some(50_000.0)), 16);
     }
 }
