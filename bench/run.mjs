@@ -18,8 +18,9 @@
 //   --quick           small numbers everywhere (smoke test, not for the record)
 //   --out FILE        results file (default results/<date>.json)
 //
-// Environment: BENCH_TRACE=PREFIX writes a Chrome trace of each of our enqueue runs to
-// PREFIX.<ms>.json (to see what the slow dispatches wait for; slows our side, not for the record).
+// Environment: BENCH_TRACE=PREFIX writes Chrome traces of our side: each enqueue run
+// (PREFIX.enqueue.<ms>.json), each drain (PREFIX.drain.<ms>.json) and each reload under the worker
+// (PREFIX.mount.<ms>.json). Tracing slows our side: for finding where time goes, not for the record.
 
 import os from 'node:os';
 import path from 'node:path';
@@ -387,6 +388,25 @@ async function waitForShell(page, { regionsUp = true } = {}) {
   }
 }
 
+/**
+ * With BENCH_TRACE set, records a Chrome trace of `page` until the returned function is called
+ * with a name; without it, does nothing. See the top of this file.
+ */
+async function traceIfAsked(ctx, page) {
+  if (!process.env.BENCH_TRACE) return async () => {};
+  const cdp = await ctx.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  const categories = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute', 'blink', 'IndexedDB', 'toplevel', 'loading'];
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: categories } });
+  return async (name) => {
+    const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+    await cdp.send('Tracing.end');
+    await done;
+    await writeFile(`${process.env.BENCH_TRACE}.${name}.${Date.now()}.json`, JSON.stringify({ traceEvents: events }));
+  };
+}
+
 async function drainOurs(n) {
   return withProfile(async (ctx) => {
     const page = ctx.pages()[0] || (await ctx.newPage());
@@ -410,12 +430,7 @@ async function drainOurs(n) {
     await ctx.setOffline(true);
     await page.waitForFunction(() => document.querySelector('[data-testid=current-region]').getAttribute('data-online') === 'false', null, { timeout: 10000 });
     const postsBefore = regionPosts + batchPosts;
-    let cdp = null; const traceChunks = [];
-    if (process.env.BENCH_TRACE) {
-      cdp = await ctx.newCDPSession(page);
-      cdp.on('Tracing.dataCollected', (e) => traceChunks.push(...e.value));
-      await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink', 'IndexedDB', 'toplevel', 'v8.execute'] } });
-    }
+    const endEnqueueTrace = await traceIfAsked(ctx, page);
     // 1,000 sequential host.dispatch calls: each resolves once the command is committed in
     // IndexedDB (the shell's contract), so each sample is dispatch -> durable.
     const enq = await page.evaluate(
@@ -435,12 +450,7 @@ async function drainOurs(n) {
       },
       [n, PAYLOAD_SRC],
     );
-    if (cdp) {
-      const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
-      await cdp.send('Tracing.end');
-      await done;
-      await writeFile(process.env.BENCH_TRACE + '.' + Date.now() + '.json', JSON.stringify({ traceEvents: traceChunks }));
-    }
+    await endEnqueueTrace('enqueue');
     // the status bar shows what the outbox holds (published after each commit)
     await page.waitForFunction((n) => document.querySelector('[data-testid=outbox-pending]').getAttribute('data-count') === String(n), n, { timeout: 30000 });
     const before = await serverCount();
@@ -463,8 +473,10 @@ async function drainOurs(n) {
         setTimeout(() => reject(new Error('drain did not finish in 120 s; count ' + el.getAttribute('data-count'))), 120000);
       });
     });
+    const endDrainTrace = await traceIfAsked(ctx, page);
     await ctx.setOffline(false);
     const drain = await page.evaluate(() => window.__drain);
+    await endDrainTrace('drain');
     const statuses = await page.evaluate(
       () =>
         new Promise((resolve, reject) => {
@@ -755,9 +767,11 @@ async function mountRun(browser, side) {
       (await page
         .waitForFunction(() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller), null, { timeout: 20000 })
         .then(() => true, () => false));
+    const endMountTrace = side === 'ours' ? await traceIfAsked(ctx, page) : async () => {};
     await page.reload({ waitUntil: 'load' });
     await waitMounted(page);
     const swReload = { ...(await page.evaluate(collectLoadInPage)), workerClaimed: controlled };
+    await endMountTrace('mount');
     return { cold, warm, reload, swReload };
   } finally {
     await ctx.close().catch(() => {});

@@ -54,10 +54,9 @@ async function sri(buffer, algorithm) {
   return `${algorithm}-${btoa(binary)}`;
 }
 
-async function matchesIntegrity(response, integrity) {
+async function matchesIntegrity(body, integrity) {
   if (!integrity) return true;
   const [algorithm] = integrity.split('-', 1);
-  const body = await response.clone().arrayBuffer();
   return (await sri(body, algorithm)) === integrity;
 }
 
@@ -69,20 +68,31 @@ async function cacheApp(cache, url, integrity) {
   return response;
 }
 
-async function appAsset(request) {
+/**
+ * Cache-first for an immutable app file. A cached copy is served only after its bytes match the
+ * integrity the page asked for, and the page gets those very bytes (no second read from disk).
+ * Writes to the cache happen after the answer (`waitUntil`): the page never waits for the disk.
+ */
+async function appAsset(event) {
+  const { request } = event;
   const cache = await caches.open(APPS_CACHE);
   const url = new URL(request.url).pathname;
   const cached = await cache.match(url);
   if (cached) {
-    if (await matchesIntegrity(cached, request.integrity)) return cached;
-    await cache.delete(url);
+    const body = await cached.arrayBuffer();
+    if (await matchesIntegrity(body, request.integrity)) {
+      return new Response(body, { status: cached.status, statusText: cached.statusText, headers: cached.headers });
+    }
+    event.waitUntil(cache.delete(url));
   }
   const response = await fetch(request);
-  if (response.ok) await cache.put(url, response.clone());
+  if (response.ok) event.waitUntil(cache.put(url, response.clone()));
   return response;
 }
 
-async function networkFirst(request) {
+/** Network first (bounded in time), the last good copy when offline; stored after the answer. */
+async function networkFirst(event) {
+  const { request } = event;
   const cache = await caches.open(DATA_CACHE);
   const path = new URL(request.url).pathname;
   try {
@@ -90,7 +100,7 @@ async function networkFirst(request) {
       fetch(request),
       new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), NETWORK_TIMEOUT_MS)),
     ]);
-    if (response.ok) await cache.put(path, response.clone());
+    if (response.ok) event.waitUntil(cache.put(path, response.clone()));
     return response;
   } catch (error) {
     const cached = await cache.match(path);
@@ -123,9 +133,9 @@ self.addEventListener('fetch', (event) => {
   if (request.mode === 'navigate') {
     event.respondWith(navigation(request));
   } else if (url.pathname.startsWith('/apps/')) {
-    event.respondWith(appAsset(request));
+    event.respondWith(appAsset(event));
   } else if (NETWORK_FIRST.has(url.pathname)) {
-    event.respondWith(networkFirst(request));
+    event.respondWith(networkFirst(event));
   } else if (PRECACHE.some((entry) => entry.url === url.pathname)) {
     event.respondWith(shellFile(request));
   }
@@ -148,7 +158,7 @@ async function cacheApps(assets) {
   }
   for (const { url, integrity } of assets) {
     const cached = await cache.match(url);
-    if (cached && (await matchesIntegrity(cached, integrity))) continue;
+    if (cached && (await matchesIntegrity(await cached.arrayBuffer(), integrity))) continue;
     try {
       await cacheApp(cache, url, integrity);
     } catch (error) {
