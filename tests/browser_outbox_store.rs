@@ -195,18 +195,64 @@ fn ids(entries: &[Entry]) -> Vec<String> {
 }
 
 async fn put_raw(db: &Database, key: &str, value: JsValue) {
+    put_raw_in(db, OUTBOX, key, value).await;
+}
+
+async fn put_raw_in(db: &Database, store_name: &str, key: &str, value: JsValue) {
     let tx = db
-        .transaction(OUTBOX)
+        .transaction(store_name)
         .with_mode(TransactionMode::Readwrite)
         .build()
         .expect("tx");
-    tx.object_store(OUTBOX)
+    tx.object_store(store_name)
         .expect("store")
         .put(value)
         .with_key(key.to_string())
         .primitive()
         .expect("put");
     tx.commit().await.expect("commit");
+}
+
+/// A stored value as another reader of the database sees it (undefined when absent).
+async fn get_raw(store_name: &str, key: &str) -> JsValue {
+    let db = Database::open(DB_NAME).await.expect("open");
+    let value: Option<JsValue> = {
+        let tx = db.transaction(store_name).build().expect("tx");
+        let store = tx.object_store(store_name).expect("store");
+        store
+            .get(key.to_string())
+            .primitive()
+            .expect("get")
+            .await
+            .expect("read")
+    };
+    db.close();
+    value.unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Status and attempts of a record as stored (not as the store reads it back).
+async fn raw_state(id: &str) -> (String, u32) {
+    let raw = get_raw(OUTBOX, id).await;
+    let status = field(&raw, "status").as_string().unwrap_or_default();
+    let attempts = field(&raw, "attempts").as_f64().unwrap_or(-1.0) as u32;
+    (status, attempts)
+}
+
+fn marked(entry: &Entry) -> Entry {
+    Entry {
+        status: CommandStatus::Inflight,
+        attempts: entry.attempts + 1,
+        ..entry.clone()
+    }
+}
+
+fn states(entries: &[Entry]) -> Vec<(String, CommandStatus, u32)> {
+    let mut states: Vec<_> = entries
+        .iter()
+        .map(|e| (e.id().to_string(), e.status, e.attempts))
+        .collect();
+    states.sort_by(|a, b| a.0.cmp(&b.0));
+    states
 }
 
 #[wasm_bindgen_test]
@@ -574,4 +620,119 @@ async fn the_rev_counter_tells_whether_anyone_else_changed_a_record_since_the_la
     // A lost database: nothing is vouched for until the next read.
     store::close();
     assert!(!store::unchanged_since_last_read().await.expect("look"));
+}
+
+#[wasm_bindgen_test]
+async fn in_flight_marks_are_kept_in_the_journal_and_every_reader_sees_them() {
+    fresh().await;
+    let a = store::save_new(command("a", "first"), 1)
+        .await
+        .expect("save");
+    let b = store::save_new(command("b", "second"), 2)
+        .await
+        .expect("save");
+    store::apply(&[Change::Mark(marked(&a)), Change::Mark(marked(&b))])
+        .await
+        .expect("apply");
+    // The records are as saved; the marks are one record in `meta`.
+    assert_eq!(raw_state("a").await, ("pending".to_string(), 0));
+    let journal = get_raw(store::META, "inflight").await;
+    assert_eq!(field(&journal, "a").as_f64(), Some(1.0));
+    assert_eq!(field(&journal, "b").as_f64(), Some(1.0));
+    let inflight = |id: &str, attempts| (id.to_string(), CommandStatus::Inflight, attempts);
+    let loaded = store::load().await.expect("load");
+    assert_eq!(
+        states(&loaded.entries),
+        [inflight("a", 1), inflight("b", 1)]
+    );
+
+    // An outcome is written in full and ends its mark; the other mark stays, also across a
+    // restart of the page.
+    let delivered = Entry {
+        status: CommandStatus::Delivered,
+        delivered_at: Some(5),
+        region: Some("eu-west".into()),
+        ..marked(&a)
+    };
+    store::apply(&[Change::Put(delivered)])
+        .await
+        .expect("apply");
+    assert_eq!(raw_state("a").await, ("delivered".to_string(), 1));
+    let journal = get_raw(store::META, "inflight").await;
+    assert!(field(&journal, "a").is_undefined());
+    store::close();
+    let loaded = store::load().await.expect("load after a restart");
+    assert_eq!(
+        states(&loaded.entries),
+        [
+            ("a".to_string(), CommandStatus::Delivered, 1),
+            inflight("b", 1)
+        ]
+    );
+
+    // A command another tab saved, marked by this page, is found in flight by the counter.
+    js("another tab's save", save_as_other_tab(DB_NAME, "b", "c")).await;
+    let c = store::load_unknown(|id| id != "c").await.expect("unknown");
+    assert_eq!(states(&c), [("c".to_string(), CommandStatus::Pending, 0)]);
+    store::apply(&[Change::Mark(marked(&c[0]))])
+        .await
+        .expect("apply");
+    js("another tab's save", save_as_other_tab(DB_NAME, "b", "d")).await;
+    let found = store::load_unknown(|id| id == "a" || id == "b")
+        .await
+        .expect("unknown");
+    assert_eq!(
+        states(&found),
+        [
+            inflight("c", 1),
+            ("d".to_string(), CommandStatus::Pending, 0)
+        ],
+        "d is a copy of b's stored record: b's mark is not d's"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_journal_that_does_not_read_is_set_aside_and_the_records_stay_as_written() {
+    fresh().await;
+    let a = store::save_new(command("a", "first"), 1)
+        .await
+        .expect("save");
+    let db = Database::open(DB_NAME).await.expect("open");
+    put_raw_in(
+        &db,
+        store::META,
+        "inflight",
+        JsValue::from_str("not a journal"),
+    )
+    .await;
+    db.close();
+
+    let loaded = store::load().await.expect("load");
+    assert_eq!(
+        states(&loaded.entries),
+        [("a".to_string(), CommandStatus::Pending, 0)]
+    );
+    let aside: Vec<&str> = loaded.quarantined.iter().map(|q| q.key.as_str()).collect();
+    assert_eq!(aside, ["inflight"]);
+    assert!(
+        loaded.quarantined[0].reason.contains("in-flight journal"),
+        "{}",
+        loaded.quarantined[0].reason
+    );
+    assert!(get_raw(store::META, "inflight").await.is_undefined());
+    let kept = get_raw(store::QUARANTINE, "inflight").await;
+    assert_eq!(
+        field(&kept, "record").as_string().as_deref(),
+        Some("not a journal")
+    );
+
+    // Marks work again afterwards.
+    store::apply(&[Change::Mark(marked(&a))])
+        .await
+        .expect("apply");
+    let loaded = store::load().await.expect("load");
+    assert_eq!(
+        states(&loaded.entries),
+        [("a".to_string(), CommandStatus::Inflight, 1)]
+    );
 }

@@ -1,10 +1,12 @@
 //! The outbox in IndexedDB. Schema (versioned upgrades):
 //! - v1: `outbox` (one record per command, keyed by command id);
 //! - v2: `meta` (the per-client `seq` counter, allocated in the same transaction as the write
-//!   it numbers, so two tabs never hand out the same number; and the `rev` counter, raised by
+//!   it numbers, so two tabs never hand out the same number; the `rev` counter, raised by
 //!   every transaction that changes or removes records, so a page can tell whether anybody
-//!   else did since it last looked) and `quarantine` (records that no longer decode, moved
-//!   aside with the reason, shown to the user, never dropped).
+//!   else did since it last looked; and the in-flight journal, `id → attempts` of the commands
+//!   handed out and not answered yet, which every read applies to the records, see
+//!   [`mfe_outbox::journal`]) and `quarantine` (records that no longer decode, moved aside with
+//!   the reason, shown to the user, never dropped).
 //!
 //! Every write is one transaction awaited to commit; no transaction is held across a fetch.
 //!
@@ -41,7 +43,10 @@ use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use mfe_contract::Command;
-use mfe_outbox::{decode_record, Change, Entry, Rescue};
+use mfe_outbox::{
+    apply_journal, decode_journal, decode_record, encode_journal, split_changes, Change, Entry,
+    Journal, JournalError, Rescue,
+};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -54,6 +59,8 @@ const SEQ_KEY: &str = "seq";
 /// Raised by one in every transaction that changes or removes records ([`apply`], the
 /// write-back after a loss, [`load`] when it sets records aside). Saves raise `seq` instead.
 const REV_KEY: &str = "rev";
+/// Key of the in-flight journal in `meta`; also its key in `quarantine` if it does not read.
+const JOURNAL_KEY: &str = "inflight";
 /// How long a call waits for the database to open (e.g. while an older tab blocks the
 /// upgrade) before it fails with the reason.
 const DEFAULT_OPEN_WAIT: Duration = Duration::from_secs(10);
@@ -433,15 +440,57 @@ async fn read_counter(meta: &ObjectStore<'_>, context: &str) -> Result<u64, Stor
     read_number(meta, SEQ_KEY, context).await
 }
 
-/// A counter kept in `meta` (0 before it was first written).
-async fn read_number(meta: &ObjectStore<'_>, key: &str, context: &str) -> Result<u64, StoreError> {
-    let stored: Option<JsValue> = meta
-        .get(key)
+/// A value kept in `meta`, if any.
+async fn read_meta(
+    meta: &ObjectStore<'_>,
+    key: &str,
+    context: &str,
+) -> Result<Option<JsValue>, StoreError> {
+    meta.get(key)
         .primitive()
         .map_err(|e| fail(context, e))?
         .await
-        .map_err(|e| fail(context, e))?;
+        .map_err(|e| fail(context, e))
+}
+
+/// A counter kept in `meta` (0 before it was first written).
+async fn read_number(meta: &ObjectStore<'_>, key: &str, context: &str) -> Result<u64, StoreError> {
+    let stored = read_meta(meta, key, context).await?;
     Ok(stored.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64)
+}
+
+/// The in-flight journal as stored in the caller's transaction (empty when there is none), or
+/// why it does not read, with what was stored.
+async fn read_journal(
+    meta: &ObjectStore<'_>,
+    context: &str,
+) -> Result<Result<Journal, (JournalError, JsValue)>, StoreError> {
+    let Some(value) = read_meta(meta, JOURNAL_KEY, context).await? else {
+        return Ok(Ok(Journal::new()));
+    };
+    let decoded = serde_wasm_bindgen::from_value::<serde_json::Value>(value.clone())
+        .map_err(|e| JournalError(e.to_string()))
+        .and_then(|json| decode_journal(&json));
+    Ok(decoded.map_err(|e| (e, value)))
+}
+
+/// Stores `journal` in the caller's transaction (removes it when empty).
+fn write_journal(
+    meta: &ObjectStore<'_>,
+    journal: &Journal,
+    context: &str,
+) -> Result<(), StoreError> {
+    if journal.is_empty() {
+        meta.delete(JOURNAL_KEY)
+            .primitive()
+            .map_err(|e| fail(context, e))?;
+    } else {
+        meta.put(to_js(&encode_journal(journal))?)
+            .with_key(JOURNAL_KEY)
+            .primitive()
+            .map_err(|e| fail(context, e))?;
+    }
+    Ok(())
 }
 
 /// Raises the `rev` counter by one inside the caller's transaction; returns its value before.
@@ -614,9 +663,13 @@ async fn apply_in(db: Database, changes: &[Change]) -> Result<u64, StoreError> {
         .build()
         .map_err(|e| fail("cannot update the outbox", e))?;
     let store = tx.object_store(OUTBOX).map_err(|e| fail("outbox", e))?;
-    for change in changes {
+    // In-flight marks go to the journal, everything else to its record: one record write per
+    // command per drain instead of two. The record writes are issued before the journal is
+    // read (they do not depend on it).
+    let split = split_changes(changes);
+    for change in &split.records {
         match change {
-            Change::Put(entry) => {
+            Change::Put(entry) | Change::Mark(entry) => {
                 store
                     .put(to_js(entry)?)
                     .with_key(entry.id().to_string())
@@ -632,6 +685,14 @@ async fn apply_in(db: Database, changes: &[Change]) -> Result<u64, StoreError> {
         }
     }
     let meta = tx.object_store(META).map_err(|e| fail("meta", e))?;
+    // A journal that does not read (only [`load`] sets one aside) is replaced: what it held
+    // can only have been counts of sends in flight.
+    let stored = read_journal(&meta, "cannot update the outbox")
+        .await?
+        .unwrap_or_default();
+    if let Some(journal) = split.journal_after(&stored) {
+        write_journal(&meta, &journal, "cannot update the outbox")?;
+    }
     let rev = raise_rev(&meta, "cannot update the outbox").await?;
     tx.commit()
         .await
@@ -693,14 +754,7 @@ async fn load_in(db: Database) -> Result<(Loaded, u64), StoreError> {
             }),
         }
         if let Some(q) = loaded.quarantined.last().filter(|q| q.key == key_text) {
-            let record = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&record, &"reason".into(), &q.reason.as_str().into());
-            let _ = js_sys::Reflect::set(&record, &"record".into(), &value);
-            quarantine
-                .put(JsValue::from(record))
-                .with_key(key_text.clone())
-                .primitive()
-                .map_err(|e| fail("cannot set a record aside", e))?;
+            set_aside(&quarantine, &key_text, &q.reason, &value)?;
             store
                 .delete(key_text)
                 .primitive()
@@ -716,6 +770,28 @@ async fn load_in(db: Database) -> Result<(Loaded, u64), StoreError> {
                 .with_key(SEQ_KEY)
                 .primitive()
                 .map_err(|e| fail("cannot advance the sequence counter", e))?;
+        }
+    }
+    // In-flight marks are part of the records; a journal that does not read is set aside
+    // like a record (the records then read as last written in full: only counts of sends in
+    // flight can be missing), and one that lists answered commands is tidied.
+    let meta = tx.object_store(META).map_err(|e| fail("meta", e))?;
+    match read_journal(&meta, "cannot read the outbox").await? {
+        Ok(journal) if !journal.is_empty() => {
+            let live = apply_journal(&mut loaded.entries, &journal);
+            if live != journal {
+                write_journal(&meta, &live, "cannot read the outbox")?;
+            }
+        }
+        Ok(_) => {}
+        Err((why, value)) => {
+            let reason = why.to_string();
+            set_aside(&quarantine, JOURNAL_KEY, &reason, &value)?;
+            write_journal(&meta, &Journal::new(), "cannot set a record aside")?;
+            loaded.quarantined.push(Quarantined {
+                key: JOURNAL_KEY.to_string(),
+                reason,
+            });
         }
     }
     // Earlier quarantined records stay listed.
@@ -736,7 +812,6 @@ async fn load_in(db: Database) -> Result<(Loaded, u64), StoreError> {
         }
     }
     // Records set aside left the outbox: other pages must read it again.
-    let meta = tx.object_store(META).map_err(|e| fail("meta", e))?;
     let context = "cannot read the outbox";
     let rev = if newly.is_empty() {
         read_number(&meta, REV_KEY, context).await?
@@ -745,6 +820,24 @@ async fn load_in(db: Database) -> Result<(Loaded, u64), StoreError> {
     };
     tx.commit().await.map_err(|e| fail(context, e))?;
     Ok((loaded, rev))
+}
+
+/// Keeps `value` in `quarantine` under `key`, with the reason it could not be read.
+fn set_aside(
+    quarantine: &ObjectStore<'_>,
+    key: &str,
+    reason: &str,
+    value: &JsValue,
+) -> Result<(), StoreError> {
+    let record = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&record, &"reason".into(), &reason.into());
+    let _ = js_sys::Reflect::set(&record, &"record".into(), value);
+    quarantine
+        .put(JsValue::from(record))
+        .with_key(key.to_string())
+        .primitive()
+        .map_err(|e| fail("cannot set a record aside", e))?;
+    Ok(())
 }
 
 /// Reads the records whose id `known` does not recognise (commands another tab saved), without
@@ -804,6 +897,12 @@ async fn load_unknown_in(
             .and_then(|json| decode_record(&json).ok())
             .filter(|entry| entry.id() == key);
         entries.extend(decoded);
+    }
+    if !entries.is_empty() {
+        // Another drainer's marks (it may have crashed mid-send) count here too.
+        if let Ok(journal) = read_journal(&meta, "cannot read the outbox").await? {
+            apply_journal(&mut entries, &journal);
+        }
     }
     SEEN_COUNTER.with(|s| s.set(Some(counter)));
     Ok(entries)

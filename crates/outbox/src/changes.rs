@@ -10,17 +10,32 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) struct ChangeLog {
     order: Vec<String>,
     seen: BTreeSet<String>,
+    /// Ids whose only change in this call is being handed out (see [`Change::Mark`]).
+    marks: BTreeSet<String>,
 }
 
 impl ChangeLog {
     pub(crate) fn touch(&mut self, id: &str) {
         if self.seen.insert(id.to_string()) {
             self.order.push(id.to_string());
+        } else {
+            // Changed in another way too: the whole record is written.
+            self.marks.remove(id);
+        }
+    }
+
+    /// An entry was handed out: in flight, one attempt more. Unless the call changed it in
+    /// another way before, that is all that changed, and it is emitted as a [`Change::Mark`].
+    pub(crate) fn mark(&mut self, id: &str) {
+        if self.seen.insert(id.to_string()) {
+            self.order.push(id.to_string());
+            self.marks.insert(id.to_string());
         }
     }
 
     /// Drop an id that turned out not to need a write.
     pub(crate) fn untouch(&mut self, id: &str) {
+        self.marks.remove(id);
         if self.seen.remove(id) {
             // Usually the id just touched, so the common case is a pop.
             if self.order.last().map(String::as_str) == Some(id) {
@@ -31,12 +46,14 @@ impl ChangeLog {
         }
     }
 
-    /// A `Put` of the current record for every touched id still present, a `Delete` for every
-    /// touched id that is gone; in the order ids were first touched.
+    /// A `Put` of the current record for every touched id still present (a `Mark` for one
+    /// that was only handed out), a `Delete` for every touched id that is gone; in the order
+    /// ids were first touched.
     pub(crate) fn finish(self, entries: &BTreeMap<String, Entry>) -> Vec<Change> {
         self.order
             .into_iter()
             .map(|id| match entries.get(&id) {
+                Some(e) if self.marks.contains(&id) => Change::Mark(e.clone()),
                 Some(e) => Change::Put(e.clone()),
                 None => Change::Delete(id),
             })

@@ -86,6 +86,10 @@ impl Entry {
 pub enum Change {
     /// Store this record (insert or replace, keyed by `id`).
     Put(Entry),
+    /// Store this record, which differs from the one last stored only in `status` (now in
+    /// flight) and `attempts` (one more): a command handed out. An adapter may store just
+    /// those (see [`crate::journal`]) or the whole record, as for a `Put`.
+    Mark(Entry),
     /// Remove the record with this id.
     Delete(String),
 }
@@ -93,7 +97,7 @@ pub enum Change {
 impl Change {
     pub fn id(&self) -> &str {
         match self {
-            Change::Put(e) => e.id(),
+            Change::Put(e) | Change::Mark(e) => e.id(),
             Change::Delete(id) => id,
         }
     }

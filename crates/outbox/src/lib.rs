@@ -34,6 +34,7 @@ pub mod classify;
 pub mod config;
 pub mod decode;
 pub mod entry;
+pub mod journal;
 mod outbox;
 pub mod random;
 pub mod retry_after;
@@ -43,6 +44,9 @@ pub use classify::{classify_status, Class, Outcome};
 pub use config::Config;
 pub use decode::{decode_record, DecodeError};
 pub use entry::{Change, Counts, Entry, EXPIRED};
+pub use journal::{
+    apply_journal, decode_journal, encode_journal, split_changes, Journal, JournalError, Split,
+};
 pub use outbox::{AppView, Completion, Outbox, OutboxError, Poll, Rescue, Work};
 pub use random::{Fixed, Random, SplitMix64};
 pub use retry_after::parse_retry_after;

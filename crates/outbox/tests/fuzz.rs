@@ -1,6 +1,7 @@
-//! Fuzz-style tests of the IndexedDB record decoder, `decode_record`: whatever a stored record
-//! has become (another version's shape, a half-written object, a value from a hostile
-//! extension), decoding gives an `Entry` or a `DecodeError`, never a panic or a hang. A record
+//! Fuzz-style tests of the IndexedDB record decoder, `decode_record` (and of the in-flight
+//! journal's, `decode_journal`): whatever a stored record has become (another version's shape,
+//! a half-written object, a value from a hostile extension), decoding gives an `Entry` or a
+//! `DecodeError`, never a panic or a hang. A record
 //! that decodes must encode and decode back to the same entry, so a quarantine decision never
 //! depends on whether the record was written by this build.
 //!
@@ -252,4 +253,23 @@ fn deeply_nested_payloads_decode() {
     record["payload"] = payload;
     let decoded = bounded_decode(record).unwrap();
     assert!(decoded.is_ok(), "a deep payload is still a valid record");
+}
+
+/// The in-flight journal (`meta` → `inflight`) is read from IndexedDB too: whatever it has
+/// become, reading it gives marks or a reason, never a panic; marks read back as written.
+#[test]
+fn arbitrary_journals_are_read_or_refused() {
+    use mfe_outbox::{decode_journal, encode_journal};
+    let marks = prop::collection::btree_map("[a-z0-9-]{0,12}", edge_number(), 0..6)
+        .prop_map(|m| Value::Object(m.into_iter().collect()));
+    let value = prop_oneof![any_value(), marks];
+    proptest!(config(), |(stored in value)| {
+        match bounded(stored, |stored| decode_journal(&stored))? {
+            Ok(journal) => {
+                prop_assert!(journal.values().all(|attempts| *attempts >= 1));
+                prop_assert_eq!(decode_journal(&encode_journal(&journal)).ok(), Some(journal));
+            }
+            Err(why) => prop_assert!(why.to_string().starts_with("the in-flight journal")),
+        }
+    });
 }

@@ -17,7 +17,9 @@
 //! per-stream order whatever the client does; see the crate's notes.)
 
 use mfe_contract::{Command, CommandStatus};
-use mfe_outbox::{Change, Config, Entry, Outbox, Outcome, SplitMix64, Work};
+use mfe_outbox::{
+    apply_journal, split_changes, Change, Config, Entry, Journal, Outbox, Outcome, SplitMix64, Work,
+};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -184,6 +186,10 @@ struct Sim {
     config: Config,
     outbox: Outbox,
     disk: BTreeMap<String, Entry>,
+    /// The same disk as the browser adapter keeps it: records written in full, in-flight
+    /// marks in the journal. Read back through the journal it must equal `disk`.
+    records: BTreeMap<String, Entry>,
+    journal: Journal,
     region: Region,
     wire: Vec<Outstanding>,
     now: i64,
@@ -200,6 +206,8 @@ impl Sim {
             outbox: Outbox::new(config.clone()),
             config,
             disk: BTreeMap::new(),
+            records: BTreeMap::new(),
+            journal: Journal::new(),
             region: Region::default(),
             wire: Vec::new(),
             now: T0,
@@ -211,7 +219,29 @@ impl Sim {
         }
     }
 
+    /// What a reader of the journaled disk sees.
+    fn read_journaled(&self) -> BTreeMap<String, Entry> {
+        let mut entries: Vec<Entry> = self.records.values().cloned().collect();
+        apply_journal(&mut entries, &self.journal);
+        entries
+            .into_iter()
+            .map(|e| (e.command.id.clone(), e))
+            .collect()
+    }
+
     fn persist(&mut self, changes: Vec<Change>) {
+        let split = split_changes(&changes);
+        for change in &split.records {
+            match change {
+                Change::Put(e) | Change::Mark(e) => {
+                    self.records.insert(e.command.id.clone(), e.clone())
+                }
+                Change::Delete(id) => self.records.remove(id),
+            };
+        }
+        if let Some(journal) = split.journal_after(&self.journal) {
+            self.journal = journal;
+        }
         let mut seen = BTreeSet::new();
         for change in changes {
             assert!(
@@ -220,6 +250,20 @@ impl Sim {
             );
             match change {
                 Change::Put(e) => {
+                    self.disk.insert(e.command.id.clone(), e);
+                }
+                Change::Mark(e) => {
+                    // A mark changes only status and attempts of the record as stored.
+                    let stored = self.disk.get(e.id()).expect("a mark of a stored record");
+                    assert_eq!(stored.status, CommandStatus::Pending, "mark of {}", e.id());
+                    assert_eq!(e.status, CommandStatus::Inflight);
+                    assert_eq!(e.attempts, stored.attempts + 1);
+                    let as_stored = Entry {
+                        status: stored.status,
+                        attempts: stored.attempts,
+                        ..e.clone()
+                    };
+                    assert_eq!(&as_stored, stored, "a mark changed more than it says");
                     self.disk.insert(e.command.id.clone(), e);
                 }
                 Change::Delete(id) => {
@@ -333,7 +377,8 @@ impl Sim {
         }
         self.outbox = Outbox::new(self.config.clone());
         self.outbox.set_online(self.online);
-        let stored: Vec<Entry> = self.disk.values().cloned().collect();
+        // The page restarts from what the browser adapter's store reads back.
+        let stored: Vec<Entry> = self.read_journaled().into_values().collect();
         let changes = self.outbox.restore(stored, self.now);
         self.persist(changes);
     }
@@ -344,6 +389,8 @@ impl Sim {
     fn lose_store(&mut self) {
         let rescue = self.outbox.rescue();
         self.disk.clear();
+        self.records.clear();
+        self.journal.clear();
         let written: Vec<Entry> = rescue
             .missing(|id| self.disk.contains_key(id))
             .cloned()
@@ -354,6 +401,7 @@ impl Sim {
             "an empty disk misses all"
         );
         for e in written {
+            self.records.insert(e.command.id.clone(), e.clone());
             self.disk.insert(e.command.id.clone(), e);
         }
         self.next_seq = rescue.counter_after(0) + 1;
@@ -396,6 +444,11 @@ impl Sim {
         let memory: BTreeMap<&str, &Entry> = self.outbox.entries().map(|e| (e.id(), e)).collect();
         let disk: BTreeMap<&str, &Entry> = self.disk.iter().map(|(k, v)| (k.as_str(), v)).collect();
         assert_eq!(memory, disk, "disk and outbox disagree");
+        assert_eq!(
+            self.read_journaled(),
+            self.disk,
+            "the journaled disk reads back differently"
+        );
         // Nothing lost: each command is stored, or was deleted after delivery.
         for id in &self.enqueued {
             assert!(

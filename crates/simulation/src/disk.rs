@@ -42,8 +42,29 @@ impl Disk {
     pub fn apply(&mut self, changes: Vec<Change>, now: i64) -> Written {
         let mut out = Written::default();
         for change in changes {
+            if let Change::Mark(entry) = &change {
+                // A mark claims to change only status and attempts of the stored record (the
+                // browser store then writes just those): check the claim.
+                let stored = self.entries.get(entry.id());
+                let claim_holds = stored.is_some_and(|s| {
+                    s.status == CommandStatus::Pending
+                        && entry.status == CommandStatus::Inflight
+                        && entry.attempts == s.attempts + 1
+                        && Entry {
+                            status: s.status,
+                            attempts: s.attempts,
+                            ..entry.clone()
+                        } == *s
+                });
+                if !claim_holds {
+                    out.anomalies.push(format!(
+                        "command {} was marked in flight with other changes, or unstored",
+                        entry.id()
+                    ));
+                }
+            }
             match change {
-                Change::Put(entry) => {
+                Change::Put(entry) | Change::Mark(entry) => {
                     let id = entry.id().to_string();
                     let before = self.entries.get(&id).map(|e| e.status);
                     if before == Some(CommandStatus::Delivered)

@@ -171,7 +171,7 @@ impl Outbox {
                 commands.push(e.command.clone());
                 *self.busy.entry(e.command.stream.clone()).or_insert(0) += 1;
                 self.work_of.insert(id.clone(), work_id);
-                log.touch(id);
+                log.mark(id);
             }
             self.works.insert(
                 work_id,

@@ -46,7 +46,7 @@ fn put_of<'a>(changes: &'a [Change], id: &str) -> &'a Entry {
     changes
         .iter()
         .find_map(|c| match c {
-            Change::Put(e) if e.id() == id => Some(e),
+            Change::Put(e) | Change::Mark(e) if e.id() == id => Some(e),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no Put for {id} in {changes:?}"))
@@ -883,4 +883,47 @@ fn a_lease_restarts_when_the_clock_goes_back() {
     poll(&mut o, back + 1_000);
     assert_eq!(status(&o, "a"), CommandStatus::Pending);
     assert_eq!(o.budget_tokens(), 9.0, "a lost answer counts as a failure");
+}
+
+#[test]
+fn handing_out_emits_marks_and_anything_else_a_whole_record() {
+    let mut o = outbox(Config::default());
+    o.enqueue(command("a", "s", 1), T0).unwrap();
+    o.enqueue(command("b", "t", 2), T0).unwrap();
+    let p = poll(&mut o, T0);
+    assert_eq!(p.work.len(), 1, "both streams in one batch");
+    assert_eq!(p.changes.len(), 2);
+    for c in &p.changes {
+        let Change::Mark(e) = c else {
+            panic!("expected a mark: {c:?}")
+        };
+        assert_eq!((e.status, e.attempts), (CommandStatus::Inflight, 1));
+    }
+    // Answered with a retry, then handed out again in a later call: a mark again.
+    let w = p.work[0].clone();
+    let done = answer(&mut o, T0 + 10, &w, Outcome::http(503));
+    assert!(done.changes.iter().all(|c| matches!(c, Change::Put(_))));
+    let later = poll(&mut o, T0 + 120_000);
+    assert_eq!(later.changes.len(), 2);
+    assert!(later
+        .changes
+        .iter()
+        .all(|c| matches!(c, Change::Mark(e) if e.attempts == 2)));
+}
+
+#[test]
+fn an_entry_fixed_by_housekeeping_and_handed_out_in_one_call_is_a_whole_record() {
+    let mut o = outbox(Config::default());
+    // Enqueued "in the future" (the clock stepped back two hours since): housekeeping clamps
+    // its times, and it is due at once.
+    o.enqueue(command("a", "s", 1), T0 + 7_200_000).unwrap();
+    let p = poll(&mut o, T0);
+    assert_eq!(p.work.len(), 1);
+    let [Change::Put(e)] = p.changes.as_slice() else {
+        panic!("expected one whole record: {:?}", p.changes)
+    };
+    assert_eq!(
+        (e.status, e.attempts, e.enqueued_at),
+        (CommandStatus::Inflight, 1, T0)
+    );
 }
