@@ -44,8 +44,8 @@ use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use mfe_contract::Command;
 use mfe_outbox::{
-    apply_journal, decode_journal, decode_record, encode_journal, split_changes, Change, Entry,
-    Journal, JournalError, Rescue,
+    apply_journal, decode_journal, decode_record, split_changes, Change, Entry, Journal,
+    JournalError, Rescue,
 };
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -485,7 +485,12 @@ fn write_journal(
             .primitive()
             .map_err(|e| fail(context, e))?;
     } else {
-        meta.put(to_js(&encode_journal(journal))?)
+        // Built in place (the stored form `decode_journal` reads): small, and no JSON detour.
+        let object = js_sys::Object::new();
+        for (id, attempts) in journal {
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(id), &(*attempts).into());
+        }
+        meta.put(JsValue::from(object))
             .with_key(JOURNAL_KEY)
             .primitive()
             .map_err(|e| fail(context, e))?;
