@@ -388,6 +388,11 @@ async function waitForShell(page, { regionsUp = true } = {}) {
   }
 }
 
+/** The 20 slowest samples as [index, ms]: where in a run the tail sits (kept in the JSON). */
+function slowest(ms) {
+  return ms.map((m, i) => [i, +m.toFixed(2)]).sort((a, b) => b[1] - a[1]).slice(0, 20);
+}
+
 /**
  * With BENCH_TRACE set, records a Chrome trace of `page` until the returned function is called
  * with a name; without it, does nothing. See the top of this file.
@@ -500,7 +505,7 @@ async function drainOurs(n) {
     return {
       drainMs: drain.drainMs,
       batchRequestMs: { sum: batchTimes.reduce((a, b) => a + b, 0), ...summary(batchTimes) },
-      enqueue: { totalMs: enq.totalMs, dispatchMs: summary(enq.ms), medianByTenthOfQueue: tenths, slowest: enq.ms.map((m, i) => [i, +m.toFixed(2)]).sort((a, b) => b[1] - a[1]).slice(0, 20) },
+      enqueue: { totalMs: enq.totalMs, dispatchMs: summary(enq.ms), medianByTenthOfQueue: tenths, slowest: slowest(enq.ms) },
       idbStatuses: statuses,
       requests: { single: regionPosts, batch: batchPosts },
       server,
@@ -527,7 +532,7 @@ async function drainWorkbox(n) {
       drainMs: drain.drainMs,
       swReplayMs: drain.swReplayMs,
       queueSizeAfter: drain.queueSizeAfter,
-      enqueue: { totalMs: enq.totalMs, pushRequestMs: summary(enq.pushMs), pageRoundTripMs: summary(enq.roundTripMs), slowest: enq.pushMs.map((m, i) => [i, +m.toFixed(2)]).sort((a, b) => b[1] - a[1]).slice(0, 20) },
+      enqueue: { totalMs: enq.totalMs, pushRequestMs: summary(enq.pushMs), pageRoundTripMs: summary(enq.roundTripMs), slowest: slowest(enq.pushMs) },
       syncEventsWhileOffline: enq.syncEvents,
       syncEventsAfter: info.syncEvents,
       server,

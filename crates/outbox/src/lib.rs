@@ -45,7 +45,7 @@ pub use config::Config;
 pub use decode::{decode_record, DecodeError};
 pub use entry::{Change, Counts, Entry, EXPIRED};
 pub use journal::{
-    apply_journal, decode_journal, encode_journal, split_changes, Journal, JournalError, Split,
+    apply_journal, decode_journal, is_mark_of, split_changes, Journal, JournalError, Split,
 };
 pub use outbox::{AppView, Completion, Outbox, OutboxError, Poll, Rescue, Work};
 pub use random::{Fixed, Random, SplitMix64};

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use mfe_contract::CommandStatus;
-use mfe_outbox::{decode_record, Change, Entry};
+use mfe_outbox::{decode_record, is_mark_of, Change, Entry};
 
 #[derive(Debug, Default)]
 pub struct Disk {
@@ -45,17 +45,10 @@ impl Disk {
             if let Change::Mark(entry) = &change {
                 // A mark claims to change only status and attempts of the stored record (the
                 // browser store then writes just those): check the claim.
-                let stored = self.entries.get(entry.id());
-                let claim_holds = stored.is_some_and(|s| {
-                    s.status == CommandStatus::Pending
-                        && entry.status == CommandStatus::Inflight
-                        && entry.attempts == s.attempts + 1
-                        && Entry {
-                            status: s.status,
-                            attempts: s.attempts,
-                            ..entry.clone()
-                        } == *s
-                });
+                let claim_holds = self
+                    .entries
+                    .get(entry.id())
+                    .is_some_and(|stored| is_mark_of(entry, stored));
                 if !claim_holds {
                     out.anomalies.push(format!(
                         "command {} was marked in flight with other changes, or unstored",
