@@ -240,7 +240,31 @@ async function preferredRegion() {
   return REGION_NAME.test(region) ? region : undefined;
 }
 
+// The name `tabs::DRAIN_LOCK` gives the lock in crates/outbox-web.
+const DRAIN_LOCK = 'mfe-outbox-drain';
+
+// How long a wake-up waits for a page that is delivering (a drain of 1,000 commands takes
+// about 0.3 s here; a region that does not answer holds a round for its send timeout).
+const DRAIN_LOCK_WAIT_MS = 10_000;
+
+// Waits until no page holds the drain lock: a shared request is granted only then, and is let
+// go at once. Loading the drain meanwhile would compile it, read the regions and then find the
+// lock taken, on the cores the delivering page is using. False if it is still held after `ms`.
+async function drainLockFree(ms) {
+  if (!navigator.locks) return true;
+  const signal = AbortSignal.timeout(ms);
+  try {
+    await navigator.locks.request(DRAIN_LOCK, { mode: 'shared', signal }, () => {});
+    return true;
+  } catch (_) {
+    return false;
+  }
+}
+
 async function drainInWorker() {
+  // Still held: a page is delivering. Failing asks the browser to wake this worker again
+  // later, in case that page closes before it is done.
+  if (!(await drainLockFree(DRAIN_LOCK_WAIT_MS))) throw new Error('a page is still delivering');
   drainModule ??= (async () => {
     const shell = await caches.open(SHELL_CACHE);
     const wasm = (await shell.match(DRAIN_WASM)) ?? (await fetch(DRAIN_WASM));

@@ -170,3 +170,46 @@ test('the sync is registered once per stretch offline, and again once the page w
   await addTask(page, 'offline again');
   expect(await registers()).toBe(2);
 });
+
+test('a worker woken while a page delivers waits for that page to let go before loading its drain, then delivers once', async ({
+  page,
+  context,
+}) => {
+  await openControlled(page);
+  const id = await saveOffline(page, context, 'delivered once the lock is free');
+
+  // Another page of the origin holds the drain lock, as a page delivering would.
+  const holder = await context.newPage();
+  await holder.goto('/regions.json');
+  await holder.evaluate(
+    () =>
+      new Promise<void>((granted) => {
+        void navigator.locks.request('mfe-outbox-drain', () => {
+          granted();
+          return new Promise<void>((release) => {
+            (window as unknown as { __release: () => void }).__release = release;
+          });
+        });
+      }),
+  );
+  // What the worker reads from the network once it loads its drain: the regions.
+  const workerReads: string[] = [];
+  context.on('request', (request) => {
+    if (request.serviceWorker()) workerReads.push(new URL(request.url()).pathname);
+  });
+
+  await syncWithNoPageOpen(page, context);
+  await holder.waitForTimeout(2_000);
+  expect(workerReads).not.toContain('/regions.json');
+  for (const name of regions.names) {
+    expect((await regions.commands(name)).filter((c) => c.id === id)).toHaveLength(0);
+  }
+
+  // The lock is let go: the same wake-up goes on and delivers, once.
+  await holder.evaluate(() => (window as unknown as { __release: () => void }).__release());
+  for (const name of regions.names) {
+    const stored = await regions.waitFor(name, (cmds) => cmds.some((c) => c.id === id), 30_000);
+    expect(stored.filter((c) => c.id === id)).toHaveLength(1);
+  }
+  expect(workerReads).toContain('/regions.json');
+});
