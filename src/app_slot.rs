@@ -7,10 +7,10 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use crate::navigation::use_location;
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
@@ -39,7 +39,7 @@ struct SlotLife {
 pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoView {
     let state = use_shell();
     let runtime = use_runtime();
-    let navigate = use_navigate();
+    let location = use_location();
     let node = NodeRef::<Div>::new();
     let status = RwSignal::new(Status::NotLoaded);
     let version = RwSignal::new(
@@ -62,7 +62,7 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
     let ctx = SendWrapper::new(Context {
         state,
         runtime,
-        navigate: Rc::new(move |path: &str| navigate(path, Default::default())),
+        navigate: Rc::new(move |path: &str| location.navigate(path)),
     });
     let effect_life = SendWrapper::new(life.clone());
     let effect_placement = SendWrapper::new(placement.clone());

@@ -10,6 +10,7 @@ pub use mfe_outbox_web::fetch;
 pub mod identity;
 pub mod loader;
 pub mod manifest_source;
+pub mod navigation;
 pub mod offline;
 pub mod outbox;
 pub mod routing;

@@ -4,13 +4,11 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::hooks::use_location;
-use leptos_router::path;
 use mfe_contract::HOST_API_VERSION;
 
 use crate::app_slot::AppSlot;
 use crate::manifest_source;
+use crate::navigation::{self, use_location, Link, Page};
 use crate::outbox;
 use crate::routing;
 use crate::runtime::placement::{self, Placement};
@@ -105,8 +103,8 @@ pub fn Shell() -> impl IntoView {
     crate::offline::start(state);
     spawn_local(boot(state, runtime));
     let panel_open = RwSignal::new(false);
+    navigation::provide();
     view! {
-        <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="shell-header">
                 <span class="brand" data-testid="shell-brand">"Workspace"</span>
@@ -118,17 +116,11 @@ pub fn Shell() -> impl IntoView {
             <RefreshOnNavigation/>
             <div class="shell-body">
                 <main id="main" class="shell-main" data-testid="shell-main">
-                    // Apps' routes come from the manifest, so every other path is one matched
-                    // route. Never the router's fallback: leptos_router (0.8) builds the
-                    // fallback inside the effect that tracks the URL, so every navigation
-                    // disposes it (its slots unmount their apps), while a navigation to the
-                    // same path keeps its DOM: a slot that says "mounted" over an empty app.
-                    // A matched route's view has its own owner and survives that.
-                    <Routes fallback=|| view! { <p role="alert" class="notice">"Nothing here."</p> }>
-                        <Route path=path!("/") view=Home/>
-                        <Route path=path!("/inspector") view=Inspector/>
-                        <Route path=path!("/*any") view=AppPage/>
-                    </Routes>
+                    {navigation::routed(|page| match page {
+                        Page::Home => view! { <Home/> }.into_any(),
+                        Page::Inspector => view! { <Inspector/> }.into_any(),
+                        Page::App => view! { <AppPage/> }.into_any(),
+                    })}
                 </main>
                 <MountPoint name="sidebar" label="Sidebar"/>
             </div>
@@ -137,7 +129,6 @@ pub fn Shell() -> impl IntoView {
             <div class="sr-only" aria-live="polite" data-testid="announcer">
                 {move || state.announcement.get()}
             </div>
-        </Router>
     }
 }
 
@@ -168,18 +159,18 @@ fn Nav() -> impl IntoView {
     });
     view! {
         <nav aria-label="Apps" data-testid="shell-nav">
-            <A href="/">"Home"</A>
+            <Link href="/">"Home"</Link>
             {move || {
                 links
                     .get()
                     .into_iter()
                     .map(|(name, route)| {
                         let testid = format!("nav-{name}");
-                        view! { <A href=route attr:data-testid=testid>{name}</A> }
+                        view! { <Link href=route attr:data-testid=testid>{name}</Link> }
                     })
                     .collect_view()
             }}
-            <A href="/inspector" attr:data-testid="nav-inspector">"Inspector"</A>
+            <Link href="/inspector" attr:data-testid="nav-inspector">"Inspector"</Link>
         </nav>
     }
 }

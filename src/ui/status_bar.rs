@@ -2,8 +2,8 @@
 //! and latency, what is waiting in the outbox, and which apps on screen run an earlier
 //! version because their current one failed. Always visible, announced politely.
 
+use crate::navigation::Link;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use mfe_router::{Health, RegionSnapshot};
 
 use crate::outbox::StorageNoticeLine;
@@ -117,7 +117,7 @@ pub fn StatusBar(panel_open: RwSignal<bool>) -> impl IntoView {
             </ul>
             {move || rollback.get().map(|(text, apps)| view! {
                 <span class="rollback" data-testid="status-rollback" data-apps=apps>
-                    {text}" · "<A href="/inspector">"details"</A>
+                    {text}" · "<Link href="/inspector">"details"</Link>
                 </span>
             })}
             <button

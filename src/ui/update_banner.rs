@@ -8,7 +8,7 @@ use crate::state::use_shell;
 #[component]
 pub fn UpdateBanner() -> impl IntoView {
     let state = use_shell();
-    let location = leptos_router::hooks::use_location();
+    let location = crate::navigation::use_location();
     Effect::new(move |_| {
         location.pathname.track();
         offline::check_now();

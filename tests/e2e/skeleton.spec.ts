@@ -89,3 +89,43 @@ test('navigating to the page already open keeps its app on screen', async ({ pag
   await expect(page.getByTestId('tasks-app')).toBeVisible();
   await expect(page.getByTestId('task-title')).toBeEditable();
 });
+
+test('links move between pages without reloading, mark where you are, and follow back and forward', async ({
+  page,
+  consoleErrors,
+}) => {
+  await page.goto('/');
+  await expect(page.getByTestId('home')).toBeVisible();
+  await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+  const home = page.getByRole('link', { name: 'Home' });
+  await expect(home).toHaveAttribute('aria-current', 'page');
+
+  await page.getByTestId('nav-tasks').click();
+  await expect(page).toHaveURL(/\/tasks$/);
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  await expect(page.getByTestId('nav-tasks')).toHaveAttribute('aria-current', 'page');
+  await expect(home).not.toHaveAttribute('aria-current', /.*/);
+
+  // From the keyboard.
+  await page.getByTestId('nav-notes').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+  await expect(page.getByTestId('nav-notes')).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByTestId('nav-tasks')).not.toHaveAttribute('aria-current', /.*/);
+
+  await page.goBack();
+  await expect(page).toHaveURL(/\/tasks$/);
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  await expect(page.getByTestId('notes-app')).toHaveCount(0);
+  await page.goForward();
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+
+  // The skip link moves to the content, as the browser does it, without leaving the page.
+  await page.getByRole('link', { name: 'Skip to content' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/notes#main$/);
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+
+  expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+  expect(consoleErrors).toEqual([]);
+});

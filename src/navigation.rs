@@ -1,0 +1,225 @@
+//! Client-side navigation: the current path as a signal, the History API, and one
+//! document-wide click handler that keeps same-origin links (the shell's and the micro apps')
+//! inside the page.
+//!
+//! The shell has three kinds of page (home, the inspector, and whatever the manifest mounts on
+//! any other path), and the manifest, not a route table, says which app a path shows. A route
+//! library adds nothing to that here and cost the shell ≈ 40 KB of gzip wasm (leptos_router
+//! 0.8), so the shell keeps the little it needs in this file.
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The page's current path (`location.pathname`), kept in step with every navigation.
+#[derive(Clone, Copy)]
+pub struct Location {
+    pub pathname: ReadSignal<String>,
+    set_pathname: WriteSignal<String>,
+}
+
+impl Location {
+    /// Goes to `to` (a path on this origin, with optional query and fragment) without
+    /// reloading: a new history entry, the path signal updated, the view scrolled to the top
+    /// or to the fragment's target.
+    pub fn navigate(self, to: &str) {
+        let window = window();
+        let Ok(history) = window.history() else {
+            return;
+        };
+        if history
+            .push_state_with_url(&JsValue::NULL, "", Some(to))
+            .is_err()
+        {
+            return;
+        }
+        self.sync();
+        scroll_to_fragment_or_top(&window.location().hash().unwrap_or_default());
+    }
+
+    /// Re-reads the path from the browser; notifies only when it changed.
+    fn sync(self) {
+        let now = current_path();
+        if self.pathname.try_with_untracked(|p| *p != now) == Some(true) {
+            self.set_pathname.try_set(now);
+        }
+    }
+}
+
+/// The kind of page a path shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    Home,
+    Inspector,
+    /// Any other path: the manifest says which apps it mounts (or that none is published).
+    App,
+}
+
+impl Page {
+    pub fn for_path(path: &str) -> Page {
+        match path.trim_end_matches('/') {
+            "" => Page::Home,
+            "/inspector" => Page::Inspector,
+            _ => Page::App,
+        }
+    }
+}
+
+/// Whether a link to `href` is the current page: the path is `href` or lies under it
+/// (`/tasks` for `/tasks/42`), the home link only for the home page. Sets `aria-current`.
+pub fn is_current(href: &str, path: &str) -> bool {
+    let href = href.trim_end_matches('/');
+    let path = path.trim_end_matches('/');
+    path == href
+        || (!href.is_empty()
+            && path
+                .strip_prefix(href)
+                .is_some_and(|rest| rest.starts_with('/')))
+}
+
+fn current_path() -> String {
+    window()
+        .location()
+        .pathname()
+        .unwrap_or_else(|_| "/".into())
+}
+
+/// Starts following the page's location and provides it to every component below. Called once,
+/// by the shell; the listeners live as long as the page.
+pub fn provide() -> Location {
+    let (pathname, set_pathname) = signal(current_path());
+    let location = Location {
+        pathname,
+        set_pathname,
+    };
+    provide_context(location);
+    // Back, forward, and fragment navigations the browser made by itself.
+    let on_popstate = Closure::<dyn Fn()>::new(move || location.sync());
+    let on_click =
+        Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |event| on_link_click(location, &event));
+    let window = window();
+    let _ =
+        window.add_event_listener_with_callback("popstate", on_popstate.as_ref().unchecked_ref());
+    let _ = document().add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+    on_popstate.forget();
+    on_click.forget();
+    location
+}
+
+/// The location [`provide`] set up.
+pub fn use_location() -> Location {
+    expect_context::<Location>()
+}
+
+fn scroll_to_fragment_or_top(hash: &str) {
+    let target = hash
+        .strip_prefix('#')
+        .filter(|id| !id.is_empty())
+        .and_then(|id| document().get_element_by_id(id));
+    match target {
+        Some(element) => element.scroll_into_view(),
+        None => window().scroll_to_with_x_and_y(0.0, 0.0),
+    }
+}
+
+/// A plain left click on a link to another path of this origin becomes a client-side
+/// navigation. Everything else stays the browser's: modified clicks (new tab, download),
+/// links with a `target`, `download` or `rel="external"`, other origins, and links that only
+/// change the fragment (so a skip link moves the focus as the browser does).
+fn on_link_click(location: Location, event: &web_sys::MouseEvent) {
+    if event.default_prevented()
+        || event.button() != 0
+        || event.meta_key()
+        || event.alt_key()
+        || event.ctrl_key()
+        || event.shift_key()
+    {
+        return;
+    }
+    let Some(link) = event
+        .composed_path()
+        .iter()
+        .find_map(|node| node.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    else {
+        return;
+    };
+    let external = link
+        .get_attribute("rel")
+        .is_some_and(|rel| rel.split_ascii_whitespace().any(|r| r == "external"));
+    if link.href().is_empty()
+        || !link.target().is_empty()
+        || link.has_attribute("download")
+        || external
+    {
+        return;
+    }
+    let Ok(url) = web_sys::Url::new(&link.href()) else {
+        return;
+    };
+    let here = window().location();
+    if Some(url.origin()) != here.origin().ok() {
+        return;
+    }
+    let (path, search, hash) = (url.pathname(), url.search(), url.hash());
+    let same_document = Some(&path) == here.pathname().ok().as_ref()
+        && Some(&search) == here.search().ok().as_ref();
+    if same_document && !hash.is_empty() {
+        return;
+    }
+    event.prevent_default();
+    if !same_document {
+        location.navigate(&format!("{path}{search}{hash}"));
+    }
+}
+
+/// The view for the kind of page the current path is, built by `render`. Rebuilt only when the
+/// kind changes: a navigation to the same path, or to another app path, keeps the app page
+/// (and the apps mounted in it), which follows the path itself.
+pub fn routed(render: impl Fn(Page) -> AnyView + Send + Sync + 'static) -> impl IntoView {
+    let location = use_location();
+    let page = Memo::new(move |_| location.pathname.with(|path| Page::for_path(path)));
+    move || render(page.get())
+}
+
+/// A link that says whether it is the current page (`aria-current="page"`).
+#[component]
+pub fn Link(#[prop(into)] href: String, children: Children) -> impl IntoView {
+    let location = use_location();
+    let target = href.clone();
+    let current = move || {
+        location
+            .pathname
+            .with(|path| is_current(&target, path))
+            .then_some("page")
+    };
+    view! { <a href=href aria-current=current>{children()}</a> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_current, Page};
+
+    #[test]
+    fn a_path_is_home_the_inspector_or_an_app_page() {
+        assert_eq!(Page::for_path("/"), Page::Home);
+        assert_eq!(Page::for_path(""), Page::Home);
+        assert_eq!(Page::for_path("/inspector"), Page::Inspector);
+        assert_eq!(Page::for_path("/inspector/"), Page::Inspector);
+        assert_eq!(Page::for_path("/tasks"), Page::App);
+        assert_eq!(Page::for_path("/inspector-notes"), Page::App);
+        assert_eq!(Page::for_path("/tasks/inspector"), Page::App);
+    }
+
+    #[test]
+    fn a_link_is_current_on_its_path_and_below_it() {
+        assert!(is_current("/", "/"));
+        assert!(!is_current("/", "/tasks"));
+        assert!(is_current("/tasks", "/tasks"));
+        assert!(is_current("/tasks", "/tasks/"));
+        assert!(is_current("/tasks/", "/tasks"));
+        assert!(is_current("/tasks", "/tasks/42"));
+        assert!(!is_current("/tasks", "/tasks-archive"));
+        assert!(!is_current("/tasks/42", "/tasks"));
+        assert!(!is_current("/catalog", "/tasks"));
+    }
+}
