@@ -9,6 +9,7 @@
 //! region's HTTP listener, not its storage; use a partition to stop replication.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -16,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::now_ms;
-use crate::region::store::{self, StoreError};
-use crate::region::Cluster;
+use crate::region::store::{self, StoreError, StoredCommand};
+use crate::region::{Cluster, Region};
 
 /// How often due outbox entries are copied.
 pub const TICK: Duration = Duration::from_millis(20);
@@ -66,6 +67,8 @@ const MAX_LAG_MS: u64 = 600_000;
 pub struct Replication {
     default_lag_ms: u64,
     settings: RwLock<ReplicationSettings>,
+    /// Counts resets. A copy read before a reset must not land after it (see [`step`]).
+    resets: Arc<AtomicU64>,
 }
 
 impl Replication {
@@ -77,6 +80,7 @@ impl Replication {
                 partitioned: Vec::new(),
                 isolated: Vec::new(),
             }),
+            resets: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -118,9 +122,15 @@ impl Replication {
         Ok(settings)
     }
 
-    /// Back to the start-up lag, no partitions.
+    /// Back to the start-up lag, no partitions, and no copy read so far lands any more. Called
+    /// before the stores are emptied.
     pub fn reset(&self) {
+        self.resets.fetch_add(1, Ordering::SeqCst);
         let _ = self.apply(ReplicationUpdate::default(), &[]);
+    }
+
+    fn resets(&self) -> u64 {
+        self.resets.load(Ordering::SeqCst)
     }
 }
 
@@ -141,6 +151,7 @@ pub async fn run(cluster: Arc<Cluster>, stop: CancellationToken) {
 /// Copies every due entry over open links once; returns how many entries were delivered.
 /// Failures (a target store unwritable) leave entries pending for the next tick.
 pub async fn step(cluster: &Cluster) -> usize {
+    let resets = cluster.replication.resets();
     let settings = cluster.replication.settings();
     let due_at = now_ms().saturating_sub(i64::try_from(settings.lag_ms).unwrap_or(i64::MAX));
     let mut delivered = 0;
@@ -175,14 +186,9 @@ pub async fn step(cluster: &Cluster) -> usize {
                 else {
                     continue;
                 };
-                let merged = target_region
-                    .store
-                    .write(move |tx| {
-                        rows.iter()
-                            .try_for_each(|row| store::merge_command(tx, row))
-                    })
-                    .await;
-                if merged.is_err() {
+                let merged =
+                    merge_unless_reset(&cluster.replication, target_region, rows, resets).await;
+                if !matches!(merged, Ok(true)) {
                     continue;
                 }
             }
@@ -198,6 +204,31 @@ pub async fn step(cluster: &Cluster) -> usize {
         }
     }
     delivered
+}
+
+/// Merges copies into `target` unless the simulator was reset since `resets` was read: they
+/// were read before the reset emptied the stores, and landing after it would bring back
+/// commands of a run that is over (a benchmark's next run would find them). The check runs
+/// inside the target's write, which the stores serialise with the reset's own clear: a write
+/// before that clear is emptied by it, one after it sees the new count. `Ok(false)`: dropped.
+async fn merge_unless_reset(
+    replication: &Replication,
+    target: &Region,
+    rows: Vec<StoredCommand>,
+    resets: u64,
+) -> Result<bool, StoreError> {
+    let current = Arc::clone(&replication.resets);
+    target
+        .store
+        .write(move |tx| {
+            if current.load(Ordering::SeqCst) != resets {
+                return Ok(false);
+            }
+            rows.iter()
+                .try_for_each(|row| store::merge_command(tx, row))?;
+            Ok(true)
+        })
+        .await
 }
 
 /// Replication state of one region.
@@ -266,6 +297,60 @@ pub async fn status(cluster: &Cluster) -> Result<ReplicationStatus, StoreError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::region::rate_limit::RateLimit;
+    use crate::region::store::Store;
+
+    fn copy_of(id: &str) -> StoredCommand {
+        StoredCommand {
+            id: id.into(),
+            client_id: "client".into(),
+            stream: "bench".into(),
+            seq: 1,
+            kind: "task.add".into(),
+            app: "tasks".into(),
+            payload: serde_json::json!({ "title": id }),
+            created_at: 1,
+            accepted_at: 2,
+            region: "a".into(),
+            received: 1,
+            replicated: false,
+        }
+    }
+
+    async fn held(region: &Region, id: &'static str) -> bool {
+        region
+            .store
+            .read(move |conn| store::get_command(conn, id))
+            .await
+            .unwrap()
+            .is_some()
+    }
+
+    #[tokio::test]
+    async fn a_copy_read_before_a_reset_does_not_land_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("b.sqlite"), true).unwrap();
+        let target = Region::new(
+            "b".into(),
+            store,
+            vec!["a".into()],
+            1_000,
+            RateLimit::DEFAULT,
+        );
+        let replication = Replication::new(0);
+
+        let before = replication.resets();
+        replication.reset();
+        let merged = merge_unless_reset(&replication, &target, vec![copy_of("old")], before).await;
+        assert!(!merged.unwrap(), "dropped");
+        assert!(!held(&target, "old").await);
+
+        // A copy read after the reset lands as usual.
+        let now = replication.resets();
+        let merged = merge_unless_reset(&replication, &target, vec![copy_of("new")], now).await;
+        assert!(merged.unwrap());
+        assert!(held(&target, "new").await);
+    }
 
     fn names() -> Vec<String> {
         vec!["a".into(), "b".into(), "c".into()]
