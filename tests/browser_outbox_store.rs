@@ -19,7 +19,7 @@ use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use mfe_contract::{Command, CommandStatus};
 use mfe_outbox::{Change, Config, Entry, Outbox};
-use mfe_shell::outbox::store::{self, StoreEvent, DB_NAME, OUTBOX};
+use mfe_shell::outbox::store::{self, StoreEvent, DB_NAME, DB_VERSION, META, OUTBOX, QUARANTINE};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -356,6 +356,48 @@ async fn a_version_1_database_is_upgraded_with_its_commands_intact() {
 }
 
 #[wasm_bindgen_test]
+async fn a_version_2_database_is_upgraded_with_its_commands_counter_and_marks_intact() {
+    fresh().await;
+    // What the previous build left: the three stores, a command handed out (its mark in the
+    // journal), and the seq counter.
+    let db = Database::open(DB_NAME)
+        .with_version(2u8)
+        .with_on_upgrade_needed(|_, db| {
+            for name in [OUTBOX, META, QUARANTINE] {
+                db.create_object_store(name).build()?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("v2");
+    let mut old = command("old", "from v2");
+    old.seq = 4;
+    let value = Entry::new(old, 5)
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .expect("encode");
+    put_raw(&db, "old", value).await;
+    put_raw_in(&db, META, "seq", JsValue::from(4)).await;
+    let marks = js_sys::Object::new();
+    js_sys::Reflect::set(&marks, &"old".into(), &JsValue::from(1)).unwrap();
+    put_raw_in(&db, META, "inflight", marks.into()).await;
+    db.close();
+
+    let loaded = store::load().await.expect("upgraded");
+    assert_eq!(loaded.entries.len(), 1);
+    assert_eq!(
+        loaded.entries[0].status,
+        CommandStatus::Inflight,
+        "its mark was read"
+    );
+    assert_eq!(loaded.entries[0].attempts, 1);
+    assert!(loaded.quarantined.is_empty());
+    let next = store::save_new(command("new", "after"), 6)
+        .await
+        .expect("saved");
+    assert_eq!(next.command.seq, 5, "the counter carried over");
+}
+
+#[wasm_bindgen_test]
 async fn an_upgrade_blocked_by_an_older_tab_is_reported_bounded_and_completes_when_it_closes() {
     fresh().await;
     let events = record_events();
@@ -414,14 +456,15 @@ async fn a_newer_version_opened_elsewhere_is_not_blocked_and_this_page_stops_wri
         .await
         .expect("saved");
 
-    // A tab with a newer build opens version 3 while this page holds version 2 open.
-    let newer = js("open a newer version", open_raw(DB_NAME, 3)).await;
+    // A tab with a newer build opens the next version while this page holds its own open.
+    let next = u32::from(DB_VERSION) + 1;
+    let newer = js("open a newer version", open_raw(DB_NAME, next)).await;
     assert_eq!(
         field(&newer, "blocked"),
         JsValue::FALSE,
         "this page let go at once"
     );
-    assert_eq!(field(&newer, "version").as_f64(), Some(3.0));
+    assert_eq!(field(&newer, "version").as_f64(), Some(f64::from(next)));
     reported(&events, "the outdated report", |e| {
         *e == StoreEvent::Outdated
     })

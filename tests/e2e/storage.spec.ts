@@ -163,14 +163,14 @@ test('a newer version opened in another tab: the shell lets go at once and asks 
   await waitForRegions(page);
   const saved = await addTask(page, 'saved before the update');
 
-  // A tab of a newer build upgrades the database to version 3.
+  // A tab of a newer build upgrades the database to the next version.
   const newer = await context.newPage();
   await newer.goto('/regions.json');
   const opened = await newer.evaluate(
     () =>
       new Promise<{ blocked: boolean; version: number }>((resolve, reject) => {
         let blocked = false;
-        const open = indexedDB.open('mfe-shell', 3);
+        const open = indexedDB.open('mfe-shell', 4);
         open.onblocked = () => {
           blocked = true;
         };
@@ -181,7 +181,7 @@ test('a newer version opened in another tab: the shell lets go at once and asks 
         open.onerror = () => reject(open.error);
       }),
   );
-  expect(opened).toEqual({ blocked: false, version: 3 });
+  expect(opened).toEqual({ blocked: false, version: 4 });
 
   const notice = page.getByTestId('storage-notice');
   await expect(notice).toHaveAttribute('data-kind', 'outdated');

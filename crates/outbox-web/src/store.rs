@@ -6,7 +6,11 @@
 //!   else did since it last looked; and the in-flight journal, `id → attempts` of the commands
 //!   handed out and not answered yet, which every read applies to the records, see
 //!   [`mfe_outbox::journal`]) and `quarantine` (records that no longer decode, moved aside with
-//!   the reason, shown to the user, never dropped).
+//!   the reason, shown to the user, never dropped);
+//! - v3: no new store. The in-flight journal changes how records must be read: a build of v2
+//!   reads them without it, so it would show commands handed out as waiting and could retry a
+//!   dead letter with a stale attempt count. Opening v3 makes every tab of such a build let go
+//!   of the database and ask for a reload (below), instead of working beside this one.
 //!
 //! Every write is one transaction awaited to commit; no transaction is held across a fetch.
 //!
@@ -51,7 +55,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 pub const DB_NAME: &str = "mfe-shell";
-pub const DB_VERSION: u8 = 2;
+pub const DB_VERSION: u8 = 3;
 pub const OUTBOX: &str = "outbox";
 pub const META: &str = "meta";
 pub const QUARANTINE: &str = "quarantine";
