@@ -219,6 +219,8 @@ async fn clear_faults(State(ctx): State<AdminCtx>, Path(name): Path<String>) -> 
 
 async fn reset(State(ctx): State<AdminCtx>) -> AdminResult {
     ctx.cluster.replication.reset();
+    // Replication copies again once every store is empty, or the reset failed part-way.
+    let _resume = ResumeReplication(&ctx.cluster.replication);
     ctx.csp_reports.clear();
     for server in ctx.servers.iter() {
         server.region.set_faults(Faults::default());
@@ -242,6 +244,15 @@ async fn reset(State(ctx): State<AdminCtx>) -> AdminResult {
     }
     tracing::info!("reset: faults off, all regions up, stores empty, CSP reports cleared");
     Ok(all_states(&ctx).await)
+}
+
+/// Ends the replication's reset when dropped, on every path out of [`reset`].
+struct ResumeReplication<'a>(&'a crate::replication::Replication);
+
+impl Drop for ResumeReplication<'_> {
+    fn drop(&mut self) {
+        self.0.reset_done();
+    }
 }
 
 async fn replication_status(State(ctx): State<AdminCtx>) -> AdminResult {

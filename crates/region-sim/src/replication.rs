@@ -67,7 +67,8 @@ const MAX_LAG_MS: u64 = 600_000;
 pub struct Replication {
     default_lag_ms: u64,
     settings: RwLock<ReplicationSettings>,
-    /// Counts resets. A copy read before a reset must not land after it (see [`step`]).
+    /// Raised when a reset starts and again when it ends (odd while one runs): no copy read
+    /// before or during a reset may land after it (see [`step`]).
     resets: Arc<AtomicU64>,
 }
 
@@ -122,15 +123,27 @@ impl Replication {
         Ok(settings)
     }
 
-    /// Back to the start-up lag, no partitions, and no copy read so far lands any more. Called
-    /// before the stores are emptied.
+    /// Starts a reset: back to the start-up lag, no partitions, and no copy read so far lands
+    /// any more; ticks copy nothing until [`Replication::reset_done`]. Called before the stores
+    /// are emptied.
     pub fn reset(&self) {
         self.resets.fetch_add(1, Ordering::SeqCst);
         let _ = self.apply(ReplicationUpdate::default(), &[]);
     }
 
+    /// Ends a reset: every store is empty, replication may copy again.
+    pub fn reset_done(&self) {
+        if self.resetting() {
+            self.resets.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     fn resets(&self) -> u64 {
         self.resets.load(Ordering::SeqCst)
+    }
+
+    fn resetting(&self) -> bool {
+        self.resets() % 2 == 1
     }
 }
 
@@ -152,6 +165,11 @@ pub async fn run(cluster: Arc<Cluster>, stop: CancellationToken) {
 /// Failures (a target store unwritable) leave entries pending for the next tick.
 pub async fn step(cluster: &Cluster) -> usize {
     let resets = cluster.replication.resets();
+    if resets % 2 == 1 {
+        // A reset is emptying the stores: a region not emptied yet would be copied into one
+        // that already is.
+        return 0;
+    }
     let settings = cluster.replication.settings();
     let due_at = now_ms().saturating_sub(i64::try_from(settings.lag_ms).unwrap_or(i64::MAX));
     let mut delivered = 0;
@@ -206,11 +224,11 @@ pub async fn step(cluster: &Cluster) -> usize {
     delivered
 }
 
-/// Merges copies into `target` unless the simulator was reset since `resets` was read: they
-/// were read before the reset emptied the stores, and landing after it would bring back
-/// commands of a run that is over (a benchmark's next run would find them). The check runs
-/// inside the target's write, which the stores serialise with the reset's own clear: a write
-/// before that clear is emptied by it, one after it sees the new count. `Ok(false)`: dropped.
+/// Merges copies into `target` unless a reset started since `resets` was read: they were read
+/// before it emptied the stores, and landing after it would bring back commands of a run that
+/// is over (a benchmark's next run would find them). The check runs inside the target's
+/// write, which the store serialises with the reset's own clear: a write before that clear is
+/// emptied by it, one after it sees the new count. `Ok(false)`: dropped.
 async fn merge_unless_reset(
     replication: &Replication,
     target: &Region,
@@ -326,6 +344,49 @@ mod tests {
             .is_some()
     }
 
+    fn region(dir: &tempfile::TempDir, name: &str, peer: &str) -> Arc<Region> {
+        let store = Store::open(&dir.path().join(format!("{name}.sqlite")), true).unwrap();
+        Arc::new(Region::new(
+            name.into(),
+            store,
+            vec![peer.into()],
+            1_000,
+            RateLimit::DEFAULT,
+        ))
+    }
+
+    #[tokio::test]
+    async fn a_tick_during_a_reset_copies_nothing_and_the_next_one_after_it_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = Cluster {
+            regions: vec![region(&dir, "a", "b"), region(&dir, "b", "a")],
+            replication: Replication::new(0),
+        };
+        let a = Arc::clone(&cluster.regions[0]);
+        let accept = |id: &'static str| {
+            let a = Arc::clone(&a);
+            async move {
+                a.store
+                    .write(move |tx| {
+                        store::insert_command(tx, &copy_of(id))?;
+                        store::enqueue_replication(tx, &["b".to_string()], id, 0)
+                    })
+                    .await
+                    .unwrap();
+            }
+        };
+        // Region `a` not emptied yet while the reset runs: nothing reaches `b`.
+        accept("before").await;
+        cluster.replication.reset();
+        assert_eq!(step(&cluster).await, 0);
+        assert!(!held(&cluster.regions[1], "before").await);
+        cluster.replication.reset_done();
+
+        accept("after").await;
+        assert!(step(&cluster).await >= 1);
+        assert!(held(&cluster.regions[1], "after").await);
+    }
+
     #[tokio::test]
     async fn a_copy_read_before_a_reset_does_not_land_after_it() {
         let dir = tempfile::tempdir().unwrap();
@@ -345,7 +406,10 @@ mod tests {
         assert!(!merged.unwrap(), "dropped");
         assert!(!held(&target, "old").await);
 
-        // A copy read after the reset lands as usual.
+        // While the reset runs, a tick copies nothing; once it is done, copies land as usual.
+        assert!(replication.resetting());
+        replication.reset_done();
+        assert!(!replication.resetting());
         let now = replication.resets();
         let merged = merge_unless_reset(&replication, &target, vec![copy_of("new")], now).await;
         assert!(merged.unwrap());
