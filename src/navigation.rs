@@ -1,10 +1,12 @@
-//! Client-side navigation: the current path as a signal, the History API, and one
-//! document-wide click handler that keeps same-origin links (the shell's and the micro apps')
-//! inside the page.
+//! Client-side navigation: the current path as a signal, the History API, and one click
+//! handler on the window that keeps same-origin links (the shell's and the micro apps' HTML
+//! `<a href>`) inside the page. On the window, as leptos_router did, so an app's own handler
+//! on the document or below runs first and may cancel the click. SVG links and links inside
+//! closed shadow roots are left to the browser (a full load).
 //!
 //! The shell has three kinds of page (home, the inspector, and whatever the manifest mounts on
 //! any other path), and the manifest, not a route table, says which app a path shows. A route
-//! library adds nothing to that here and cost the shell ≈ 40 KB of gzip wasm (leptos_router
+//! library adds nothing to that here and cost the shell 43 KB of gzip wasm (leptos_router
 //! 0.8), so the shell keeps the little it needs in this file.
 
 use leptos::prelude::*;
@@ -20,18 +22,24 @@ pub struct Location {
 
 impl Location {
     /// Goes to `to` (a path on this origin, with optional query and fragment) without
-    /// reloading: a new history entry, the path signal updated, the view scrolled to the top
-    /// or to the fragment's target.
+    /// reloading: a new history entry (none when `to` is the address already shown), the path
+    /// signal updated, the view scrolled to the top or to the fragment's target.
     pub fn navigate(self, to: &str) {
         let window = window();
-        let Ok(history) = window.history() else {
+        let here = window.location().href().unwrap_or_default();
+        let Ok(target) = web_sys::Url::new_with_base(to, &here) else {
             return;
         };
-        if history
-            .push_state_with_url(&JsValue::NULL, "", Some(to))
-            .is_err()
-        {
-            return;
+        if target.href() != here {
+            let Ok(history) = window.history() else {
+                return;
+            };
+            if history
+                .push_state_with_url(&JsValue::NULL, "", Some(&target.href()))
+                .is_err()
+            {
+                return;
+            }
         }
         self.sync();
         scroll_to_fragment_or_top(&window.location().hash().unwrap_or_default());
@@ -100,9 +108,18 @@ pub fn provide() -> Location {
     let window = window();
     let _ =
         window.add_event_listener_with_callback("popstate", on_popstate.as_ref().unchecked_ref());
-    let _ = document().add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
-    on_popstate.forget();
-    on_click.forget();
+    let _ = window.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+    // Gone with the owner that provided them: a handler of a disposed location would take
+    // clicks and update a signal nobody reads.
+    let listeners = send_wrapper::SendWrapper::new((on_popstate, on_click));
+    on_cleanup(move || {
+        let (on_popstate, on_click) = listeners.take();
+        let window = leptos::prelude::window();
+        let _ = window
+            .remove_event_listener_with_callback("popstate", on_popstate.as_ref().unchecked_ref());
+        let _ =
+            window.remove_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+    });
     location
 }
 
@@ -115,7 +132,12 @@ fn scroll_to_fragment_or_top(hash: &str) {
     let target = hash
         .strip_prefix('#')
         .filter(|id| !id.is_empty())
-        .and_then(|id| document().get_element_by_id(id));
+        .map(|id| {
+            js_sys::decode_uri_component(id)
+                .map(String::from)
+                .unwrap_or_else(|_| id.to_string())
+        })
+        .and_then(|id| document().get_element_by_id(&id));
     match target {
         Some(element) => element.scroll_into_view(),
         None => window().scroll_to_with_x_and_y(0.0, 0.0),
@@ -146,8 +168,9 @@ fn on_link_click(location: Location, event: &web_sys::MouseEvent) {
     let external = link
         .get_attribute("rel")
         .is_some_and(|rel| rel.split_ascii_whitespace().any(|r| r == "external"));
+    let target = link.target();
     if link.href().is_empty()
-        || !link.target().is_empty()
+        || !(target.is_empty() || target == "_self")
         || link.has_attribute("download")
         || external
     {
@@ -157,7 +180,8 @@ fn on_link_click(location: Location, event: &web_sys::MouseEvent) {
         return;
     };
     let here = window().location();
-    if Some(url.origin()) != here.origin().ok() {
+    // The protocol too: a `blob:` link (an app's download) has the page's origin.
+    if Some(url.origin()) != here.origin().ok() || Some(url.protocol()) != here.protocol().ok() {
         return;
     }
     let (path, search, hash) = (url.pathname(), url.search(), url.hash());
@@ -167,7 +191,10 @@ fn on_link_click(location: Location, event: &web_sys::MouseEvent) {
         return;
     }
     event.prevent_default();
-    if !same_document {
+    // A link to the page already shown: nothing to do, unless the address carries a fragment
+    // the link does not (then back to the top, as the browser would).
+    let shown_fragment = here.hash().is_ok_and(|h| !h.is_empty());
+    if !same_document || shown_fragment {
         location.navigate(&format!("{path}{search}{hash}"));
     }
 }
@@ -178,7 +205,11 @@ fn on_link_click(location: Location, event: &web_sys::MouseEvent) {
 pub fn routed(render: impl Fn(Page) -> AnyView + Send + Sync + 'static) -> impl IntoView {
     let location = use_location();
     let page = Memo::new(move |_| location.pathname.with(|path| Page::for_path(path)));
-    move || render(page.get())
+    // Only the kind of page decides: a signal read while building the page must not.
+    move || {
+        let page = page.get();
+        untrack(|| render(page))
+    }
 }
 
 /// A link that says whether it is the current page (`aria-current="page"`).

@@ -82,6 +82,18 @@ async fn settle() {
     gloo_timers::future::sleep(Duration::from_millis(50)).await;
 }
 
+/// Back and forward are asynchronous: waits (up to 5 s) until the path is `expected`.
+async fn arrive_at(expected: &str) {
+    for _ in 0..100 {
+        if web_sys::window().unwrap().location().pathname().unwrap() == expected {
+            break;
+        }
+        settle().await;
+    }
+    settle().await;
+    assert_eq!(path(), expected);
+}
+
 /// Clicks the element with `id` (with `ctrl` held or not) and tells whether the shell took the
 /// click. A listener on the window, which runs after the shell's on the document, stops every
 /// click the shell left to the browser, so no test click leaves the page or opens a tab.
@@ -128,7 +140,7 @@ async fn links_history_and_the_app_page_follow_the_path() {
         .replace_state_with_url(&JsValue::NULL, "", Some("/"))
         .unwrap();
     let body = document().body().unwrap();
-    let _mounted = leptos::mount::mount_to(body, Frame);
+    let mounted = leptos::mount::mount_to(body, Frame);
     settle().await;
     assert_eq!(path(), "/");
     assert_eq!(current("link-home").as_deref(), Some("page"));
@@ -184,15 +196,12 @@ async fn links_history_and_the_app_page_follow_the_path() {
 
     // Back and forward (popstate) move the signal too; leaving the app page disposes it.
     history.back().unwrap();
-    settle().await;
-    assert_eq!(path(), "/notes");
+    arrive_at("/notes").await;
     history.go_with_delta(-2).unwrap();
-    settle().await;
-    assert_eq!(path(), "/");
+    arrive_at("/").await;
     assert_eq!(counts(), (1, 1), "home: the app page was disposed");
     history.forward().unwrap();
-    settle().await;
-    assert_eq!(path(), "/tasks");
+    arrive_at("/tasks").await;
     assert_eq!(counts(), (2, 1), "back on an app path: built afresh");
 
     // A subpath of a link's path: the link is the current page.
@@ -202,4 +211,34 @@ async fn links_history_and_the_app_page_follow_the_path() {
     assert_eq!(path(), "/tasks/42");
     assert_eq!(current("link-tasks").as_deref(), Some("page"));
     assert_eq!(counts(), (2, 1));
+
+    // An app asking for the page already shown adds no history entry.
+    let entries = history.length().unwrap();
+    location.navigate("/tasks/42");
+    settle().await;
+    assert_eq!(history.length().unwrap(), entries);
+
+    // A blob: link has the page's origin but is not a page of the shell.
+    let blob = document().create_element("a").unwrap();
+    blob.set_id("blob-link");
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    blob.set_attribute("href", &format!("blob:{origin}/0f6e"))
+        .unwrap();
+    document().body().unwrap().append_child(&blob).unwrap();
+    assert!(!click("blob-link", false).await, "a blob: link");
+
+    // Unmounted, the shell's listeners are gone: a link is the browser's again.
+    drop(mounted);
+    let link = document().create_element("a").unwrap();
+    link.set_id("after-unmount");
+    link.set_attribute("href", "/notes").unwrap();
+    document().body().unwrap().append_child(&link).unwrap();
+    assert!(
+        !click("after-unmount", false).await,
+        "not taken once unmounted"
+    );
+    assert_eq!(
+        web_sys::window().unwrap().location().pathname().unwrap(),
+        "/tasks/42"
+    );
 }

@@ -82,7 +82,7 @@ test('navigating to the page already open keeps its app on screen', async ({ pag
   await expect(page.getByTestId('notes-app')).toBeVisible();
   await page.getByTestId('nav-tasks').click();
   await expect(page.getByTestId('tasks-app')).toBeVisible();
-  // Past the manifest refresh interval, so the click also re-reads the manifest.
+  // A click on the page already open, past the manifest refresh interval: the app stays.
   await page.waitForTimeout(3_500);
   await page.getByTestId('nav-tasks').click();
   await page.waitForTimeout(500);
@@ -120,11 +120,14 @@ test('links move between pages without reloading, mark where you are, and follow
   await page.goForward();
   await expect(page.getByTestId('notes-app')).toBeVisible();
 
-  // The skip link moves to the content, as the browser does it, without leaving the page.
+  // The skip link moves to the content, as the browser does it, without leaving the page:
+  // the next Tab lands inside the main area.
   await page.getByRole('link', { name: 'Skip to content' }).focus();
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/notes#main$/);
   await expect(page.getByTestId('notes-app')).toBeVisible();
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
 
   expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
   expect(consoleErrors).toEqual([]);
