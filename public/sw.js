@@ -247,17 +247,19 @@ const DRAIN_LOCK = 'mfe-outbox-drain';
 // about 0.3 s here; a region that does not answer holds a round for its send timeout).
 const DRAIN_LOCK_WAIT_MS = 10_000;
 
-// Waits until no page holds the drain lock: a shared request is granted only then, and is let
-// go at once. Loading the drain meanwhile would compile it, read the regions and then find the
-// lock taken, on the cores the delivering page is using. False if it is still held after `ms`.
+// Waits until no page holds the drain lock, looking every 100 ms. Looking, not queueing: a
+// request in the lock's queue would be granted the moment the page lets go and could refuse
+// the page's next pass, the overlap this wait is for. Loading the drain meanwhile would
+// compile it and read the regions on the cores the delivering page is using, only to find
+// the lock taken. False if it is still held after `ms`.
 async function drainLockFree(ms) {
-  if (!navigator.locks) return true;
-  const signal = AbortSignal.timeout(ms);
-  try {
-    await navigator.locks.request(DRAIN_LOCK, { mode: 'shared', signal }, () => {});
-    return true;
-  } catch (_) {
-    return false;
+  if (!navigator.locks || typeof navigator.locks.query !== 'function') return true;
+  const until = Date.now() + ms;
+  for (;;) {
+    const { held } = await navigator.locks.query();
+    if (!held.some((lock) => lock.name === DRAIN_LOCK)) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
