@@ -93,7 +93,7 @@ fn current_path() -> String {
 }
 
 /// Starts following the page's location and provides it to every component below. Called once,
-/// by the shell; the listeners live as long as the page.
+/// by the shell; the listeners live as long as the owner that called it.
 pub fn provide() -> Location {
     let (pathname, set_pathname) = signal(current_path());
     let location = Location {

@@ -105,30 +105,30 @@ pub fn Shell() -> impl IntoView {
     let panel_open = RwSignal::new(false);
     navigation::provide();
     view! {
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <header class="shell-header">
-                <span class="brand" data-testid="shell-brand">"Workspace"</span>
-                <Nav/>
-                <MountPoint name="nav" label="Shortcuts"/>
-            </header>
-            <ManifestNotices/>
-            <UpdateBanner/>
-            <RefreshOnNavigation/>
-            <div class="shell-body">
-                <main id="main" class="shell-main" data-testid="shell-main">
-                    {navigation::routed(|page| match page {
-                        Page::Home => view! { <Home/> }.into_any(),
-                        Page::Inspector => view! { <Inspector/> }.into_any(),
-                        Page::App => view! { <AppPage/> }.into_any(),
-                    })}
-                </main>
-                <MountPoint name="sidebar" label="Sidebar"/>
-            </div>
-            <OutboxPanel open=panel_open/>
-            <StatusBar panel_open=panel_open/>
-            <div class="sr-only" aria-live="polite" data-testid="announcer">
-                {move || state.announcement.get()}
-            </div>
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="shell-header">
+            <span class="brand" data-testid="shell-brand">"Workspace"</span>
+            <Nav/>
+            <MountPoint name="nav" label="Shortcuts"/>
+        </header>
+        <ManifestNotices/>
+        <UpdateBanner/>
+        <RefreshOnNavigation/>
+        <div class="shell-body">
+            <main id="main" class="shell-main" data-testid="shell-main">
+                {navigation::routed(|page| match page {
+                    Page::Home => view! { <Home/> }.into_any(),
+                    Page::Inspector => view! { <Inspector/> }.into_any(),
+                    Page::App => view! { <AppPage/> }.into_any(),
+                })}
+            </main>
+            <MountPoint name="sidebar" label="Sidebar"/>
+        </div>
+        <OutboxPanel open=panel_open/>
+        <StatusBar panel_open=panel_open/>
+        <div class="sr-only" aria-live="polite" data-testid="announcer">
+            {move || state.announcement.get()}
+        </div>
     }
 }
 

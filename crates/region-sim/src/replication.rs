@@ -143,8 +143,13 @@ impl Replication {
     }
 
     fn resetting(&self) -> bool {
-        self.resets() % 2 == 1
+        during_reset(self.resets())
     }
+}
+
+/// Whether a value of the reset counter says a reset is running (odd between its two raises).
+fn during_reset(resets: u64) -> bool {
+    resets % 2 == 1
 }
 
 /// Runs replication ticks until `stop`.
@@ -165,7 +170,7 @@ pub async fn run(cluster: Arc<Cluster>, stop: CancellationToken) {
 /// Failures (a target store unwritable) leave entries pending for the next tick.
 pub async fn step(cluster: &Cluster) -> usize {
     let resets = cluster.replication.resets();
-    if resets % 2 == 1 {
+    if during_reset(resets) {
         // A reset is emptying the stores: a region not emptied yet would be copied into one
         // that already is.
         return 0;
