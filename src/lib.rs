@@ -4,6 +4,7 @@
 pub mod app_slot;
 pub mod clock;
 pub mod connectivity;
+pub mod early_reads;
 pub mod host_api;
 /// `fetch` with a deadline (shared with the service worker's drain).
 pub use mfe_outbox_web::fetch;

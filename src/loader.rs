@@ -1,11 +1,14 @@
 //! Loads a micro app (DESIGN §3.1) in two steps:
 //!
-//! 1. [`prepare`]: fetch the glue JS and the `.wasm` with their integrity and compile the wasm.
+//! 1. [`prepare`]: fetch the glue JS and the `.wasm` with their integrity and compile the wasm
+//!    (taking the answers `index.html` asked for early when they match, see `early_reads`).
 //!    The result is kept per app version, so a preload while the browser is idle makes the
-//!    first mount fast, and a second mount point reuses the compiled module.
+//!    first mount fast, and a second mount point reuses the compiled module. A wasm app's first
+//!    glue instance is imported here too, while the wasm compiles.
 //! 2. [`instantiate`]: import the glue from a fresh `blob:` URL (a new glue instance every time,
-//!    never cached in the module map under a reusable URL, so a retry really retries) and hand
-//!    the compiled module to its initializer, which creates a new wasm instance and memory.
+//!    never cached in the module map under a reusable URL, so a retry really retries; the
+//!    first one is the instance imported during preparation) and hand the compiled module to
+//!    its initializer, which creates a new wasm instance and memory.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -20,6 +23,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::clock::monotonic_ms;
+use crate::early_reads;
 use crate::fetch::send_with_timeout;
 
 #[wasm_bindgen(inline_js = "export function import_module(url) { return import(url); }")]
@@ -40,6 +44,9 @@ pub struct Prepared {
     pub bytes: u64,
     pub fetch_ms: f64,
     pub compile_ms: f64,
+    /// One fresh glue instance imported while the wasm compiled, for the first [`import`]: the
+    /// first mount does not wait for a `blob:` import. Taken once, shared by every copy.
+    spare: Rc<RefCell<Option<Imported>>>,
 }
 
 /// A loaded app: its module namespace (lifecycle exports) and what loading cost.
@@ -104,7 +111,18 @@ async fn fetch_checked(
     url: &str,
     integrity: &str,
     timeout: Duration,
+    early: Option<js_sys::Promise>,
 ) -> Result<gloo_net::http::Response, String> {
+    // The same request made by `index.html` (boot hint): its answer when it is a good one;
+    // anything else (refused, an integrity mismatch, an HTTP error) is asked for again here,
+    // so the error a caller sees is always this request's own.
+    if let Some(answer) = early {
+        if let Ok(response) = early_reads::response(url, answer, timeout).await {
+            if response.ok() {
+                return Ok(response);
+            }
+        }
+    }
     let request = Request::get(url).integrity(integrity);
     let response = send_with_timeout(request, None, timeout)
         .await
@@ -115,8 +133,13 @@ async fn fetch_checked(
     Ok(response)
 }
 
-async fn fetch_verified(url: &str, integrity: &str, timeout: Duration) -> Result<Vec<u8>, String> {
-    let response = fetch_checked(url, integrity, timeout).await?;
+async fn fetch_verified(
+    url: &str,
+    integrity: &str,
+    timeout: Duration,
+    early: Option<js_sys::Promise>,
+) -> Result<Vec<u8>, String> {
+    let response = fetch_checked(url, integrity, timeout, early).await?;
     response.binary().await.map_err(|e| format!("{url}: {e}"))
 }
 
@@ -130,8 +153,13 @@ struct Compiled {
 /// Fetches a `.wasm` with its integrity and compiles it. Served as `application/wasm`, it is
 /// compiled from the response itself (`compileStreaming`): no copy through Rust memory, and the
 /// browser may keep the compiled code for the next visit. Otherwise from its bytes.
-async fn fetch_compiled(url: &str, integrity: &str, timeout: Duration) -> Result<Compiled, String> {
-    let raw: web_sys::Response = fetch_checked(url, integrity, timeout).await?.into();
+async fn fetch_compiled(
+    url: &str,
+    integrity: &str,
+    timeout: Duration,
+    early: Option<js_sys::Promise>,
+) -> Result<Compiled, String> {
+    let raw: web_sys::Response = fetch_checked(url, integrity, timeout, early).await?.into();
     let invalid = |e: JsValue| format!("{url}: not a valid WebAssembly module ({})", describe(&e));
     let unreadable = |e: JsValue| format!("{url}: {}", describe(&e));
     // `compileStreaming` takes exactly this type, without parameters.
@@ -232,8 +260,11 @@ fn join_preparation(d: &AppDescriptor, timeout: Duration) -> oneshot::Receiver<P
     });
     if first {
         let descriptor = d.clone();
+        // Claimed now, not when the task runs: the shell drops unclaimed early reads right
+        // after the page's first loads are started.
+        let early = EarlyFiles::claim(d);
         wasm_bindgen_futures::spawn_local(async move {
-            let result = fetch_and_compile(&descriptor, timeout).await;
+            let result = fetch_and_compile(&descriptor, timeout, early).await;
             if let Ok(prepared) = &result {
                 PREPARED.with(|p| p.borrow_mut().insert(key.clone(), prepared.clone()));
             }
@@ -247,19 +278,67 @@ fn join_preparation(d: &AppDescriptor, timeout: Duration) -> oneshot::Receiver<P
     receiver
 }
 
-/// Fetches the glue and the `.wasm` side by side, both checked against their integrity, and
-/// compiles the wasm.
-async fn fetch_and_compile(d: &AppDescriptor, timeout: Duration) -> Result<Prepared, String> {
+/// Early reads of a version's two files that `index.html` started (see `early_reads`).
+struct EarlyFiles {
+    glue: Option<js_sys::Promise>,
+    wasm: Option<js_sys::Promise>,
+}
+
+impl EarlyFiles {
+    fn claim(d: &AppDescriptor) -> Self {
+        let take = |url: &str, integrity: &str| {
+            early_reads::take(
+                early_reads::APP_FILES,
+                &early_reads::app_file_key(url, integrity),
+            )
+        };
+        Self {
+            glue: take(&d.entry, &d.integrity.entry),
+            wasm: match (&d.wasm, &d.integrity.wasm) {
+                (Some(url), Some(integrity)) => take(url, integrity),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// Fetches the glue and the `.wasm` side by side (or takes their early reads), both checked
+/// against their integrity, and compiles the wasm.
+async fn fetch_and_compile(
+    d: &AppDescriptor,
+    timeout: Duration,
+    early: EarlyFiles,
+) -> Result<Prepared, String> {
     let started = monotonic_ms();
-    let js = fetch_verified(&d.entry, &d.integrity.entry, timeout);
+    let EarlyFiles {
+        glue,
+        wasm: early_wasm,
+    } = early;
+    // A wasm app's glue (wasm-bindgen's, whose top level only defines functions) is imported
+    // once as soon as it is verified, side by side with the compile. A plain JavaScript app's
+    // module is imported only when an instance is made: its top level is the app's own code.
+    // If the early import fails there is no spare, and the first `import` fails in its own right.
+    let js = async {
+        let bytes = fetch_verified(&d.entry, &d.integrity.entry, timeout, glue).await?;
+        let spare = match d.wasm {
+            Some(_) => import_from_bytes(&bytes)
+                .await
+                .ok()
+                .map(|(module, script)| Imported { module, script }),
+            None => None,
+        };
+        Ok::<_, String>((bytes, spare))
+    };
     let wasm = async {
         match (&d.wasm, &d.integrity.wasm) {
-            (Some(url), Some(integrity)) => fetch_compiled(url, integrity, timeout).await.map(Some),
+            (Some(url), Some(integrity)) => fetch_compiled(url, integrity, timeout, early_wasm)
+                .await
+                .map(Some),
             _ => Ok(None),
         }
     };
     let (js, wasm) = futures::join!(js, wasm);
-    let (js, wasm) = (js?, wasm?);
+    let ((js, spare), wasm) = (js?, wasm?);
     let total_ms = monotonic_ms() - started;
     let compile_ms = wasm.as_ref().map_or(0.0, |w| w.compile_ms);
     Ok(Prepared {
@@ -268,6 +347,7 @@ async fn fetch_and_compile(d: &AppDescriptor, timeout: Duration) -> Result<Prepa
         wasm: wasm.map(|w| w.module),
         fetch_ms: (total_ms - compile_ms).max(0.0),
         compile_ms,
+        spare: Rc::new(RefCell::new(spare)),
     })
 }
 
@@ -278,8 +358,12 @@ pub struct Imported {
     pub script: String,
 }
 
-/// Imports a new glue instance from prepared bytes.
+/// A new glue instance for `p`: the one imported during its preparation if nobody took it
+/// yet, otherwise a fresh import of the prepared bytes.
 pub async fn import(p: &Prepared) -> Result<Imported, String> {
+    if let Some(spare) = p.spare.borrow_mut().take() {
+        return Ok(spare);
+    }
     let (module, script) = import_from_bytes(&p.js).await?;
     Ok(Imported { module, script })
 }

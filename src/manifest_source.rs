@@ -6,53 +6,21 @@
 
 use std::time::Duration;
 
-use futures::future::{select, Either};
-use gloo_net::http::{Request, Response};
+use gloo_net::http::Request;
 use mfe_contract::{Manifest, RegionInfo, MANIFEST_SCHEMA};
 use mfe_manifest::{parse_manifest, ValidatedManifest};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::RequestCache;
 
-use crate::fetch::{send_with_timeout, FetchFailure};
+use crate::early_reads;
+use crate::fetch::send_with_timeout;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The answer `index.html` already asked for (its first inline script fetches both files
-/// while the shell's code downloads), taken once: every later read fetches afresh.
-fn take_early_read(path: &str) -> Option<js_sys::Promise> {
-    let reads = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(EARLY_READS)).ok()?;
-    if !reads.is_object() {
-        return None;
-    }
-    let key = JsValue::from_str(path);
-    let answer = js_sys::Reflect::get(&reads, &key).ok()?;
-    let _ = js_sys::Reflect::delete_property(reads.unchecked_ref::<js_sys::Object>(), &key);
-    answer.dyn_into::<js_sys::Promise>().ok()
-}
-
-/// The global `index.html` leaves its early reads in, by path.
-const EARLY_READS: &str = "__mfeEarlyReads";
-
-async fn early_response(path: &str, answer: js_sys::Promise) -> Result<Response, String> {
-    let answer = Box::pin(JsFuture::from(answer));
-    let deadline = Box::pin(gloo_timers::future::sleep(TIMEOUT));
-    match select(answer, deadline).await {
-        Either::Left((Ok(value), _)) => value
-            .dyn_into::<web_sys::Response>()
-            .map(Response::from)
-            .map_err(|_| format!("{path}: the early read gave no response")),
-        Either::Left((Err(e), _)) => Err(format!(
-            "{path}: {}",
-            FetchFailure::Network(crate::loader::describe(&e))
-        )),
-        Either::Right(_) => Err(format!("{path}: {}", FetchFailure::Timeout)),
-    }
-}
-
 async fn get_text(path: &str) -> Result<String, String> {
-    let response = match take_early_read(path) {
-        Some(answer) => early_response(path, answer).await?,
+    // The answer `index.html` already asked for (its first inline script fetches both files
+    // while the shell's code downloads), taken once: every later read fetches afresh.
+    let response = match early_reads::take(early_reads::BOOT_FILES, path) {
+        Some(answer) => early_reads::response(path, answer, TIMEOUT).await?,
         None => {
             let request = Request::get(path).cache(RequestCache::NoCache);
             send_with_timeout(request, None, TIMEOUT)

@@ -132,7 +132,8 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
-/// Re-reads the manifest whenever the path changes (rate-limited in `boot::refresh`).
+/// Re-reads the manifest whenever the path changes (rate-limited in `boot::refresh`), and
+/// updates the boot hint for the new address.
 #[component]
 fn RefreshOnNavigation() -> impl IntoView {
     let state = use_shell();
@@ -142,6 +143,7 @@ fn RefreshOnNavigation() -> impl IntoView {
         let path = location.pathname.get();
         if previous.is_some_and(|p| p != path) {
             boot::refresh(state, runtime);
+            preload::remember_page(runtime);
         }
         path
     });

@@ -7,6 +7,10 @@
 //!   the response itself when it is served as `application/wasm` and from its bytes otherwise;
 //!   callers that ask at the same time share one fetch; a bad digest fails and a later call
 //!   fetches again.
+//! - Hinted app files: `index.html` asks for them early (the boot hint); the loader takes such an
+//!   answer only for the same URL and integrity, and asks again when the early one failed.
+//! - A wasm app's first glue instance is imported during its preparation; a plain JavaScript
+//!   app's module is not.
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::Cell;
@@ -211,4 +215,121 @@ async fn a_failed_early_read_falls_back_to_the_last_good_manifest() {
         "{notice}"
     );
     assert!(loaded.manifest.manifest.apps.contains_key("tasks"));
+}
+
+/// Leaves `answers` where `index.html` leaves its early reads of hinted app files.
+fn leave_early_files(answers: &[(&str, &str, js_sys::Promise)]) {
+    let files = js_sys::Object::new();
+    for (url, integrity, answer) in answers {
+        let key = mfe_shell::early_reads::app_file_key(url, integrity);
+        js_sys::Reflect::set(&files, &key.into(), answer).unwrap();
+    }
+    js_sys::Reflect::set(&js_sys::global(), &"__mfeEarlyFiles".into(), &files).unwrap();
+}
+
+/// A real request for `url`, as `index.html` makes it (before any counter is installed).
+fn early_fetch(url: &str) -> js_sys::Promise {
+    web_sys::window().unwrap().fetch_with_str(url)
+}
+
+fn early_left(url: &str, integrity: &str) -> bool {
+    let files = js_sys::Reflect::get(&js_sys::global(), &"__mfeEarlyFiles".into()).unwrap();
+    let key = mfe_shell::early_reads::app_file_key(url, integrity);
+    files.is_object() && js_sys::Reflect::has(&files, &key.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn hinted_app_files_asked_for_early_are_taken_without_a_request_of_their_own() {
+    let d = descriptor("early", "application/wasm");
+    let wasm = d.wasm.clone().unwrap();
+    let wasm_integrity = d.integrity.wasm.clone().unwrap();
+    leave_early_files(&[
+        (&d.entry, &d.integrity.entry, early_fetch(&d.entry)),
+        (&wasm, &wasm_integrity, early_fetch(&wasm)),
+    ]);
+    let counter = FetchCounter::install();
+    let prepared = loader::prepare(&d, TIMEOUT).await.expect("prepared");
+    assert_eq!(
+        counter.calls.get(),
+        0,
+        "both files came from the early reads"
+    );
+    assert!(prepared.wasm.is_some(), "compiled from the early answer");
+    assert_eq!(prepared.bytes, glue_len(&d) + EMPTY_MODULE.len() as u64);
+    assert!(!early_left(&d.entry, &d.integrity.entry), "taken once");
+}
+
+#[wasm_bindgen_test]
+async fn an_early_read_under_another_integrity_is_not_taken() {
+    // The hint remembered an older build of the same URL: the fresh manifest's integrity wins.
+    let d = descriptor("rebuilt", "application/wasm");
+    let stale = sri(SriAlgorithm::Sha384, b"the previous build");
+    leave_early_files(&[(&d.entry, &stale, early_fetch(&d.entry))]);
+    let counter = FetchCounter::install();
+    loader::prepare(&d, TIMEOUT).await.expect("prepared");
+    assert_eq!(
+        counter.calls.get(),
+        2,
+        "the glue and the wasm fetched afresh"
+    );
+    assert!(early_left(&d.entry, &stale), "never handed out");
+    mfe_shell::early_reads::discard(mfe_shell::early_reads::APP_FILES);
+    assert!(!early_left(&d.entry, &stale), "dropped with the rest");
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_early_read_of_an_app_file_is_asked_for_again() {
+    let d = descriptor("early-refused", "application/wasm");
+    let wasm = d.wasm.clone().unwrap();
+    let wasm_integrity = d.integrity.wasm.clone().unwrap();
+    let refused = js_sys::Promise::reject(&js_sys::Error::new("Failed to fetch").into());
+    let not_found = web_sys::Response::new_with_opt_str_and_init(Some("gone"), &{
+        let init = web_sys::ResponseInit::new();
+        init.set_status(404);
+        init
+    })
+    .unwrap();
+    let not_found: &JsValue = not_found.as_ref();
+    leave_early_files(&[
+        (&d.entry, &d.integrity.entry, refused),
+        (&wasm, &wasm_integrity, js_sys::Promise::resolve(not_found)),
+    ]);
+    let counter = FetchCounter::install();
+    let prepared = loader::prepare(&d, TIMEOUT)
+        .await
+        .expect("prepared from fresh requests");
+    assert_eq!(
+        counter.calls.get(),
+        2,
+        "each bad early answer asked for again"
+    );
+    assert_eq!(prepared.bytes, glue_len(&d) + EMPTY_MODULE.len() as u64);
+}
+
+#[wasm_bindgen_test]
+async fn a_wasm_apps_first_glue_instance_is_imported_while_it_is_prepared() {
+    use futures::FutureExt;
+    let d = descriptor("spare", "application/wasm");
+    let prepared = loader::prepare(&d, TIMEOUT).await.expect("prepared");
+    // Ready at once: imported during the preparation, no `import()` to wait for.
+    let first = loader::import(&prepared)
+        .now_or_never()
+        .expect("the spare instance, without waiting")
+        .expect("imported");
+    // Every later instance is a fresh import of its own `blob:` URL.
+    assert!(loader::import(&prepared).now_or_never().is_none());
+    let second = loader::import(&prepared).await.expect("imported");
+    assert_ne!(first.script, second.script);
+    assert!(!js_sys::Object::is(&first.module, &second.module));
+}
+
+#[wasm_bindgen_test]
+async fn a_plain_javascript_app_is_imported_only_when_an_instance_is_made() {
+    use futures::FutureExt;
+    let mut d = descriptor("plain-js", "application/wasm");
+    d.wasm = None;
+    d.integrity.wasm = None;
+    let prepared = loader::prepare(&d, TIMEOUT).await.expect("prepared");
+    // Its module is the app's own code: nothing of it ran during the preparation.
+    assert!(loader::import(&prepared).now_or_never().is_none());
 }

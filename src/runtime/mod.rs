@@ -5,6 +5,7 @@
 
 pub mod blame;
 pub mod boot;
+pub mod boot_hint;
 pub mod bus;
 pub mod config;
 pub mod crash_watch;

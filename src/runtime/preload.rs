@@ -8,9 +8,11 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-use mfe_contract::HOST_API_VERSION;
+use mfe_contract::{AppDescriptor, HOST_API_VERSION};
 
+use crate::early_reads;
 use crate::loader;
+use crate::runtime::boot_hint;
 use crate::runtime::gate::preload_candidates;
 use crate::runtime::instances;
 use crate::runtime::placement::{self, first_tries_on_page};
@@ -41,20 +43,52 @@ pub fn schedule(runtime: RuntimeState, rounds_left: u32) {
 
 /// Starts fetching and compiling what the page at the current address shows, as soon as the
 /// manifest is known: before the page is drawn, so the download overlaps the drawing. The
-/// slots join these loads (one fetch and one compile per version, see `loader`).
+/// slots join these loads (one fetch and one compile per version, see `loader`); they take
+/// the answers `index.html` already asked for (the boot hint), and the rest is dropped.
 pub fn start_for_page(runtime: RuntimeState) {
-    let path = web_sys::window()
-        .and_then(|w| w.location().pathname().ok())
-        .unwrap_or_default();
-    let roles = runtime.roles.get_untracked();
-    let first_tries = runtime.validated.with_untracked(|m| {
-        m.as_ref()
-            .map(|m| first_tries_on_page(m, &path, &roles, placement::env(), HOST_API_VERSION))
-            .unwrap_or_default()
-    });
+    let path = current_path();
+    let first_tries = first_tries_at(runtime, &path);
     let timeout = runtime.config.get_untracked().load();
     for d in &first_tries {
         loader::start_preparing(d, timeout);
+    }
+    early_reads::discard(early_reads::APP_FILES);
+    remember_for_next_load(&path, &first_tries);
+}
+
+/// Updates the boot hint after a navigation, so a reload of the new address starts its apps'
+/// files early too.
+pub fn remember_page(runtime: RuntimeState) {
+    let path = current_path();
+    remember_for_next_load(&path, &first_tries_at(runtime, &path));
+}
+
+fn current_path() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default()
+}
+
+/// The versions the page at `path` tries first, by the manifest in use (none without one).
+fn first_tries_at(runtime: RuntimeState, path: &str) -> Vec<AppDescriptor> {
+    let roles = runtime.roles.get_untracked();
+    runtime.validated.with_untracked(|m| {
+        m.as_ref()
+            .map(|m| first_tries_on_page(m, path, &roles, placement::env(), HOST_API_VERSION))
+            .unwrap_or_default()
+    })
+}
+
+/// Writes what `path` asks for first into the boot hint (`boot_hint`); a page without
+/// localStorage simply gets no hint.
+fn remember_for_next_load(path: &str, first_tries: &[AppDescriptor]) {
+    let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
+        return;
+    };
+    let stored = storage.get_item(boot_hint::STORAGE_KEY).ok().flatten();
+    let next = boot_hint::updated(stored.as_deref(), path, boot_hint::files_of(first_tries));
+    if stored.as_deref() != Some(next.as_str()) {
+        let _ = storage.set_item(boot_hint::STORAGE_KEY, &next);
     }
 }
 

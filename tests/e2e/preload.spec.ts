@@ -79,3 +79,35 @@ test('a deep link asks for the manifest, the regions and each file of its app on
   // No console errors: the CSP allows the inline script by its hash, and the reads succeeded.
   expect(consoleErrors).toEqual([]);
 });
+
+test('a reload asks for the files of the apps it shows while the shell is still loading, once each', async ({
+  page,
+  consoleErrors,
+}) => {
+  // The first start at /tasks leaves a boot hint (the files it asked for first); on the next
+  // load index.html asks for them during parsing, and the shell takes those answers.
+  await page.goto('/tasks');
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  const hinted = await page.evaluate(() => localStorage.getItem('mfe.boot.files') ?? '');
+  expect(hinted).toContain('/apps/tasks/');
+
+  const asked = new Map<string, number>();
+  page.on('request', (request) => {
+    const asset = tasksAsset(request);
+    if (asset) asked.set(asset, (asked.get(asset) ?? 0) + 1);
+  });
+  await page.reload();
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  expect(Object.fromEntries(asked)).toEqual({ 'tasks.js': 1, 'tasks_bg.wasm': 1 });
+  const { wasmAsked, parsed } = await page.evaluate(() => {
+    const entries = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+    const wasm = entries.filter((e) => /\/apps\/tasks\/[^/]+\/tasks_bg\.wasm$/.test(new URL(e.name).pathname));
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+    return { wasmAsked: wasm.length === 1 ? wasm[0].startTime : NaN, parsed: nav?.domInteractive ?? NaN };
+  });
+  // Before the document was parsed, so before the shell's code ran and read the manifest.
+  expect(wasmAsked).toBeLessThan(parsed);
+  // Nothing left waiting for a taker once the page's first loads started.
+  expect(await page.evaluate(() => (window as unknown as { __mfeEarlyFiles?: unknown }).__mfeEarlyFiles)).toBeUndefined();
+  expect(consoleErrors).toEqual([]);
+});
