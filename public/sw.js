@@ -4,6 +4,7 @@
 // - The shell's own files (hashed by the build) are precached at install; the list below is
 //   written by scripts/build-sw.mjs after every trunk build, so a new shell build is a new
 //   worker, which installs in the background and waits until the user chooses "Update".
+//   Static routes send the page's requests for them straight to that cache (shellRoutes).
 // - Micro-app assets live under immutable /apps/<name>/<version>/ URLs: cache-first, kept
 //   across shell updates, verified against their integrity before being served from cache
 //   (a corrupted entry is dropped and fetched again, never handed to the page).
@@ -21,7 +22,27 @@ const DATA_CACHE = 'data-v1';
 const NETWORK_FIRST = new Set(['/manifest.json', '/regions.json']);
 const NETWORK_TIMEOUT_MS = 4000;
 
+/**
+ * Static routes (the Service Worker Static Routing API, where the browser has it): the page's
+ * requests for the shell's own hashed files are answered by the browser straight from this
+ * build's cache, without waiting for this script to run; a file missing there goes to the
+ * network. Navigations (`/`, `/index.html`) keep the fetch handler's network-first answer, and
+ * the fetch handler below still answers these files where the API is missing.
+ */
+function shellRoutes() {
+  return PRECACHE.filter(({ url }) => url !== '/' && url !== '/index.html' && !url.startsWith('/sw/')).map(
+    ({ url }) => ({
+      condition: { urlPattern: new URLPattern(url, self.location.origin), requestMethod: 'get' },
+      source: { cacheName: SHELL_CACHE },
+    }),
+  );
+}
+
 self.addEventListener('install', (event) => {
+  if (typeof event.addRoutes === 'function' && typeof URLPattern === 'function') {
+    // Without routes the fetch handler answers the same files: never a reason to fail install.
+    event.waitUntil(event.addRoutes(shellRoutes()).catch((error) => console.warn('static routes', error)));
+  }
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);

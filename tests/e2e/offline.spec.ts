@@ -33,6 +33,14 @@ test('after one online visit the shell and every app boot with no network at all
   await expect(page.getByTestId('tasks-app')).toBeVisible();
   console.log(`offline boot: ${Date.now() - started} ms to the first app`);
   await expect(page.getByTestId('current-region')).toContainText('Offline');
+  // The shell's own files came from the worker's cache by its static routes (the browser
+  // answers them without running the worker's script).
+  const shellSources = await page.evaluate(() =>
+    (performance.getEntriesByType('resource') as (PerformanceResourceTiming & { workerFinalSourceType?: string })[])
+      .filter((e) => /\/mfe-shell-[0-9a-f]+(_bg\.wasm|\.js)$/.test(new URL(e.name).pathname))
+      .map((e) => e.workerFinalSourceType),
+  );
+  expect(shellSources).toEqual(['cache', 'cache']);
   // An app never opened before going offline.
   await page.getByTestId('nav-notes').click();
   await expect(page.getByTestId('notes-app')).toBeVisible();
