@@ -39,10 +39,6 @@ function shellRoutes() {
 }
 
 self.addEventListener('install', (event) => {
-  if (typeof event.addRoutes === 'function' && typeof URLPattern === 'function') {
-    // Without routes the fetch handler answers the same files: never a reason to fail install.
-    event.waitUntil(event.addRoutes(shellRoutes()).catch((error) => console.warn('static routes', error)));
-  }
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
@@ -53,6 +49,15 @@ self.addEventListener('install', (event) => {
       }
     })(),
   );
+  // After the precache is registered: without routes the fetch handler answers the same files,
+  // so nothing about them (a missing API, a path URLPattern refuses) may fail the install.
+  if (typeof event.addRoutes === 'function' && typeof URLPattern === 'function') {
+    try {
+      event.waitUntil(event.addRoutes(shellRoutes()).catch((error) => console.warn('static routes', error)));
+    } catch (error) {
+      console.warn('static routes', error);
+    }
+  }
 });
 
 self.addEventListener('activate', (event) => {

@@ -42,6 +42,8 @@ pub struct Prepared {
     pub js: Rc<Vec<u8>>,
     pub wasm: Option<js_sys::WebAssembly::Module>,
     pub bytes: u64,
+    /// Time to fetch and verify the files (for a wasm app, importing its first glue instance
+    /// too, which runs beside the compile), without the compile.
     pub fetch_ms: f64,
     pub compile_ms: f64,
     /// One fresh glue instance imported while the wasm compiled, for the first [`import`]: the
@@ -114,10 +116,10 @@ async fn fetch_checked(
     early: Option<js_sys::Promise>,
 ) -> Result<gloo_net::http::Response, String> {
     // The same request made by `index.html` (boot hint): its answer when it is a good one;
-    // anything else (refused, an integrity mismatch, an HTTP error) is asked for again here,
-    // so the error a caller sees is always this request's own.
+    // anything else (refused, an integrity mismatch, an HTTP error, no answer within half the
+    // time allowed) is asked for again here, so the error a caller sees is this request's own.
     if let Some(answer) = early {
-        if let Ok(response) = early_reads::response(url, answer, timeout).await {
+        if let Ok(response) = early_reads::response(url, answer, timeout / 2).await {
             if response.ok() {
                 return Ok(response);
             }
@@ -260,7 +262,7 @@ fn join_preparation(d: &AppDescriptor, timeout: Duration) -> oneshot::Receiver<P
     });
     if first {
         let descriptor = d.clone();
-        // Claimed now, not when the task runs: the shell drops unclaimed early reads right
+        // Claimed now, not when the task runs: the shell aborts unclaimed early reads right
         // after the page's first loads are started.
         let early = EarlyFiles::claim(d);
         wasm_bindgen_futures::spawn_local(async move {
@@ -286,16 +288,10 @@ struct EarlyFiles {
 
 impl EarlyFiles {
     fn claim(d: &AppDescriptor) -> Self {
-        let take = |url: &str, integrity: &str| {
-            early_reads::take(
-                early_reads::APP_FILES,
-                &early_reads::app_file_key(url, integrity),
-            )
-        };
         Self {
-            glue: take(&d.entry, &d.integrity.entry),
+            glue: early_reads::take_app_file(&d.entry, &d.integrity.entry),
             wasm: match (&d.wasm, &d.integrity.wasm) {
-                (Some(url), Some(integrity)) => take(url, integrity),
+                (Some(url), Some(integrity)) => early_reads::take_app_file(url, integrity),
                 _ => None,
             },
         }

@@ -19,7 +19,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 async fn get_text(path: &str) -> Result<String, String> {
     // The answer `index.html` already asked for (its first inline script fetches both files
     // while the shell's code downloads), taken once: every later read fetches afresh.
-    let response = match early_reads::take(early_reads::BOOT_FILES, path) {
+    let response = match early_reads::take_shell_read(path) {
         Some(answer) => early_reads::response(path, answer, TIMEOUT).await?,
         None => {
             let request = Request::get(path).cache(RequestCache::NoCache);

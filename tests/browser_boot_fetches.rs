@@ -217,14 +217,22 @@ async fn a_failed_early_read_falls_back_to_the_last_good_manifest() {
     assert!(loaded.manifest.manifest.apps.contains_key("tasks"));
 }
 
-/// Leaves `answers` where `index.html` leaves its early reads of hinted app files.
-fn leave_early_files(answers: &[(&str, &str, js_sys::Promise)]) {
+/// Leaves `answers` where `index.html` leaves its early reads of hinted app files, each with
+/// the `AbortController` of its request (returned, in order).
+fn leave_early_files(answers: &[(&str, &str, js_sys::Promise)]) -> Vec<web_sys::AbortController> {
     let files = js_sys::Object::new();
+    let mut stops = Vec::new();
     for (url, integrity, answer) in answers {
         let key = mfe_shell::early_reads::app_file_key(url, integrity);
-        js_sys::Reflect::set(&files, &key.into(), answer).unwrap();
+        let stop = web_sys::AbortController::new().unwrap();
+        let entry = js_sys::Object::new();
+        js_sys::Reflect::set(&entry, &"answer".into(), answer).unwrap();
+        js_sys::Reflect::set(&entry, &"stop".into(), &stop).unwrap();
+        js_sys::Reflect::set(&files, &key.into(), &entry).unwrap();
+        stops.push(stop);
     }
     js_sys::Reflect::set(&js_sys::global(), &"__mfeEarlyFiles".into(), &files).unwrap();
+    stops
 }
 
 /// A real request for `url`, as `index.html` makes it (before any counter is installed).
@@ -264,7 +272,7 @@ async fn an_early_read_under_another_integrity_is_not_taken() {
     // The hint remembered an older build of the same URL: the fresh manifest's integrity wins.
     let d = descriptor("rebuilt", "application/wasm");
     let stale = sri(SriAlgorithm::Sha384, b"the previous build");
-    leave_early_files(&[(&d.entry, &stale, early_fetch(&d.entry))]);
+    let stops = leave_early_files(&[(&d.entry, &stale, early_fetch(&d.entry))]);
     let counter = FetchCounter::install();
     loader::prepare(&d, TIMEOUT).await.expect("prepared");
     assert_eq!(
@@ -273,8 +281,30 @@ async fn an_early_read_under_another_integrity_is_not_taken() {
         "the glue and the wasm fetched afresh"
     );
     assert!(early_left(&d.entry, &stale), "never handed out");
-    mfe_shell::early_reads::discard(mfe_shell::early_reads::APP_FILES);
+    assert!(!stops[0].signal().aborted());
+    mfe_shell::early_reads::drop_app_files();
     assert!(!early_left(&d.entry, &stale), "dropped with the rest");
+    assert!(stops[0].signal().aborted(), "and its request aborted");
+}
+
+#[wasm_bindgen_test]
+async fn a_taken_early_read_is_not_aborted_with_the_rest() {
+    let d = descriptor("kept-going", "application/wasm");
+    let wasm = d.wasm.clone().unwrap();
+    let wasm_integrity = d.integrity.wasm.clone().unwrap();
+    let stops = leave_early_files(&[
+        (&d.entry, &d.integrity.entry, early_fetch(&d.entry)),
+        (&wasm, &wasm_integrity, early_fetch(&wasm)),
+    ]);
+    // Started (and both answers claimed) as the shell does, then the rest dropped at once.
+    loader::start_preparing(&d, TIMEOUT);
+    mfe_shell::early_reads::drop_app_files();
+    assert!(stops.iter().all(|s| !s.signal().aborted()));
+    let counter = FetchCounter::install();
+    loader::prepare(&d, TIMEOUT)
+        .await
+        .expect("prepared from the early answers");
+    assert_eq!(counter.calls.get(), 0);
 }
 
 #[wasm_bindgen_test]
@@ -317,19 +347,38 @@ async fn a_wasm_apps_first_glue_instance_is_imported_while_it_is_prepared() {
         .expect("the spare instance, without waiting")
         .expect("imported");
     // Every later instance is a fresh import of its own `blob:` URL.
-    assert!(loader::import(&prepared).now_or_never().is_none());
-    let second = loader::import(&prepared).await.expect("imported");
+    let second = loader::import(&prepared);
+    futures::pin_mut!(second);
+    assert!(
+        (&mut second).now_or_never().is_none(),
+        "waits for its import"
+    );
+    let second = second.await.expect("imported");
     assert_ne!(first.script, second.script);
     assert!(!js_sys::Object::is(&first.module, &second.module));
 }
 
 #[wasm_bindgen_test]
 async fn a_plain_javascript_app_is_imported_only_when_an_instance_is_made() {
-    use futures::FutureExt;
-    let mut d = descriptor("plain-js", "application/wasm");
-    d.wasm = None;
-    d.integrity.wasm = None;
+    // Its module is the app's own code, which counts its runs in a global.
+    let js = "globalThis.__plainRuns = (globalThis.__plainRuns || 0) + 1;\n\
+              export async function mount() {}";
+    let d = AppDescriptor {
+        entry: data_url("text/javascript", js.as_bytes()),
+        wasm: None,
+        integrity: AppIntegrity {
+            entry: sri(SriAlgorithm::Sha384, js.as_bytes()),
+            wasm: None,
+        },
+        ..descriptor("plain-js", "application/wasm")
+    };
+    let runs = || {
+        js_sys::Reflect::get(&js_sys::global(), &"__plainRuns".into())
+            .unwrap()
+            .as_f64()
+    };
     let prepared = loader::prepare(&d, TIMEOUT).await.expect("prepared");
-    // Its module is the app's own code: nothing of it ran during the preparation.
-    assert!(loader::import(&prepared).now_or_never().is_none());
+    assert_eq!(runs(), None, "nothing of it ran during the preparation");
+    loader::import(&prepared).await.expect("imported");
+    assert_eq!(runs(), Some(1.0), "it runs when an instance is made");
 }

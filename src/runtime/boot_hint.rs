@@ -16,7 +16,8 @@ pub const STORAGE_KEY: &str = "mfe.boot.files";
 /// Addresses remembered (the most recent first); older ones are forgotten.
 pub const MAX_PAGES: usize = 16;
 
-/// Files remembered per address; `index.html` asks for at most this many too.
+/// Files remembered per address; `index.html` asks for at most this many too (its inline
+/// script repeats the number).
 pub const MAX_FILES: usize = 8;
 
 /// One file to ask for early: exactly the request the loader would make.
@@ -37,8 +38,15 @@ struct Hint {
     pages: Vec<HintPage>,
 }
 
+/// Whether `url` is a path on the shell's own origin (`/…`, not `//host/…`): the only files
+/// hinted. Another origin (a CDN, a dev override's server) is left to the loader, which asks
+/// for it only once the fresh manifest (and the override rules) say so.
+fn same_origin_path(url: &str) -> bool {
+    url.starts_with('/') && !url.starts_with("//")
+}
+
 /// The files of `descriptors` in the order the loader asks for them (glue, then wasm), at
-/// most [`MAX_FILES`], each once.
+/// most [`MAX_FILES`], each once, same-origin paths only.
 pub fn files_of(descriptors: &[AppDescriptor]) -> Vec<HintFile> {
     let mut files: Vec<HintFile> = Vec::new();
     for d in descriptors {
@@ -51,7 +59,7 @@ pub fn files_of(descriptors: &[AppDescriptor]) -> Vec<HintFile> {
                 url: url.clone(),
                 integrity: integrity.clone(),
             };
-            if files.len() < MAX_FILES && !files.contains(&file) {
+            if same_origin_path(url) && files.len() < MAX_FILES && !files.contains(&file) {
                 files.push(file);
             }
         }
@@ -81,19 +89,19 @@ pub fn updated(stored: Option<&str>, path: &str, files: Vec<HintFile>) -> String
     serde_json::to_string(&hint).unwrap_or_default()
 }
 
-/// The files remembered for `path`: what `index.html` asks for on the next load of `path`.
-pub fn files_for(stored: &str, path: &str) -> Vec<HintFile> {
-    serde_json::from_str::<Hint>(stored)
-        .ok()
-        .and_then(|h| h.pages.into_iter().find(|p| p.path == path))
-        .map(|p| p.files)
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use mfe_contract::AppIntegrity;
+
+    /// The files remembered for `path`, read the way `index.html` reads them.
+    fn files_for(stored: &str, path: &str) -> Vec<HintFile> {
+        serde_json::from_str::<Hint>(stored)
+            .ok()
+            .and_then(|h| h.pages.into_iter().find(|p| p.path == path))
+            .map(|p| p.files)
+            .unwrap_or_default()
+    }
 
     fn app(name: &str, wasm: bool) -> AppDescriptor {
         AppDescriptor {
@@ -130,6 +138,19 @@ mod tests {
                 file("/apps/tasks/1.0.0/tasks_bg.wasm", "sha384-taskswasm"),
                 file("/apps/notes/1.0.0/notes.js", "sha384-notesjs"),
             ]
+        );
+    }
+
+    #[test]
+    fn only_files_on_the_shells_own_origin_are_hinted() {
+        let mut cdn = app("tasks", true);
+        cdn.entry = "https://cdn.example.com/apps/tasks/1.0.0/tasks.js".into();
+        let mut override_server = app("notes", false);
+        override_server.entry = "//127.0.0.1:8700/notes.js".into();
+        let files = files_of(&[cdn, override_server]);
+        assert_eq!(
+            files,
+            vec![file("/apps/tasks/1.0.0/tasks_bg.wasm", "sha384-taskswasm")]
         );
     }
 

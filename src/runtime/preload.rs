@@ -44,7 +44,7 @@ pub fn schedule(runtime: RuntimeState, rounds_left: u32) {
 /// Starts fetching and compiling what the page at the current address shows, as soon as the
 /// manifest is known: before the page is drawn, so the download overlaps the drawing. The
 /// slots join these loads (one fetch and one compile per version, see `loader`); they take
-/// the answers `index.html` already asked for (the boot hint), and the rest is dropped.
+/// the answers `index.html` already asked for (the boot hint), and the rest are aborted.
 pub fn start_for_page(runtime: RuntimeState) {
     let path = current_path();
     let first_tries = first_tries_at(runtime, &path);
@@ -52,7 +52,7 @@ pub fn start_for_page(runtime: RuntimeState) {
     for d in &first_tries {
         loader::start_preparing(d, timeout);
     }
-    early_reads::discard(early_reads::APP_FILES);
+    early_reads::drop_app_files();
     remember_for_next_load(&path, &first_tries);
 }
 

@@ -225,8 +225,9 @@ pub async fn mount(
     }
 }
 
-/// Creates a new instance of `d`: a fresh glue import (watched for crashes from then on),
-/// wasm init and `bootstrap`. It joins the pool once bootstrapped.
+/// Creates a new instance of `d`: a fresh glue instance (watched for crashes from then on; for
+/// the first instance of a wasm app, the one imported while it was prepared), wasm init and
+/// `bootstrap`. It joins the pool once bootstrapped.
 async fn load(
     ctx: &Context,
     d: &AppDescriptor,
