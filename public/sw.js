@@ -7,7 +7,8 @@
 //   Static routes send the page's requests for them straight to that cache (shellRoutes).
 // - Micro-app assets live under immutable /apps/<name>/<version>/ URLs: cache-first, kept
 //   across shell updates, verified against their integrity before being served from cache
-//   (a corrupted entry is dropped and fetched again, never handed to the page).
+//   (a corrupted entry is never handed to the page; a verified answer from the network
+//   replaces it).
 // - manifest.json and regions.json: network first, the last good copy when offline.
 // - Navigations fall back to the cached index.html.
 
@@ -97,7 +98,10 @@ async function cacheApp(cache, url, integrity) {
 /**
  * Cache-first for an immutable app file. A cached copy is served only after its bytes match the
  * integrity the page asked for, and the page gets those very bytes (no second read from disk).
- * Writes to the cache happen after the answer (`waitUntil`): the page never waits for the disk.
+ * On a mismatch the file is asked of the network with that integrity, and only an answer the
+ * browser verified replaces the cached copy: a request carrying a wrong integrity (a stale or
+ * edited boot hint) cannot evict a good copy, and a corrupted copy is replaced once a verified
+ * one comes. Writes happen after the answer (`waitUntil`): the page never waits for the disk.
  */
 async function appAsset(event) {
   const { request } = event;
@@ -109,7 +113,6 @@ async function appAsset(event) {
     if (await matchesIntegrity(body, request.integrity)) {
       return new Response(body, { status: cached.status, statusText: cached.statusText, headers: cached.headers });
     }
-    event.waitUntil(cache.delete(url));
   }
   const response = await fetch(request);
   if (response.ok) event.waitUntil(cache.put(url, response.clone()));

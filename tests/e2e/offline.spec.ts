@@ -83,6 +83,29 @@ test('a corrupted cached app file is fetched again, never executed', async ({ pa
   expect(text).toContain('export async function mount');
 });
 
+test('a request with a wrong integrity is refused and leaves the good cached copy in place', async ({ page }) => {
+  // E.g. a stale or edited boot hint: the worker asks the network with that integrity, the
+  // browser refuses the answer, and the verified copy in the cache stays.
+  await page.goto('/notes');
+  await expect(page.getByTestId('notes-app')).toBeVisible();
+  await waitOfflineReady(page);
+  const manifest = await (await page.request.get('/manifest.json')).json();
+  const entry: string = manifest.apps.notes.current.entry;
+  const refused = await page.evaluate(async (url) => {
+    const wrong = 'sha384-' + btoa('x'.repeat(48));
+    return fetch(url, { integrity: wrong }).then(
+      () => false,
+      () => true,
+    );
+  }, entry);
+  expect(refused).toBe(true);
+  const text = await page.evaluate(async (url) => {
+    const cached = await (await caches.open('apps-v1')).match(url);
+    return cached ? cached.text() : '';
+  }, entry);
+  expect(text).toContain('export async function mount');
+});
+
 test('a new shell build waits for "Update", which reloads into it with pending commands kept', async ({
   page,
   context,
