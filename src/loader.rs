@@ -203,11 +203,11 @@ async fn fetch_compiled(
     })
 }
 
-/// Imports `js` as a module from a new `blob:` URL. Returns the module namespace and that URL:
+/// Imports `js` as a new glue instance from a new `blob:` URL, kept in [`Imported::script`]:
 /// the URL stays in the stack of every error this glue instance throws, which is how an
 /// uncaught error is tied to its app instance (`runtime::blame`). Revoking it after the import
 /// frees the blob without changing what stacks say.
-async fn import_from_bytes(js: &[u8]) -> Result<(JsValue, String), String> {
+async fn import_from_bytes(js: &[u8]) -> Result<Imported, String> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(js).into());
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/javascript");
@@ -219,7 +219,10 @@ async fn import_from_bytes(js: &[u8]) -> Result<(JsValue, String), String> {
         Err(e) => Err(describe(&e)),
     };
     let _ = web_sys::Url::revoke_object_url(&url);
-    result.map(|module| (module, url))
+    result.map(|module| Imported {
+        module,
+        script: url,
+    })
 }
 
 /// Fetches, verifies and compiles one app version (or returns what an earlier call kept, or
@@ -317,10 +320,7 @@ async fn fetch_and_compile(
     let js = async {
         let bytes = fetch_verified(&d.entry, &d.integrity.entry, timeout, glue).await?;
         let spare = match d.wasm {
-            Some(_) => import_from_bytes(&bytes)
-                .await
-                .ok()
-                .map(|(module, script)| Imported { module, script }),
+            Some(_) => import_from_bytes(&bytes).await.ok(),
             None => None,
         };
         Ok::<_, String>((bytes, spare))
@@ -360,8 +360,7 @@ pub async fn import(p: &Prepared) -> Result<Imported, String> {
     if let Some(spare) = p.spare.borrow_mut().take() {
         return Ok(spare);
     }
-    let (module, script) = import_from_bytes(&p.js).await?;
-    Ok(Imported { module, script })
+    import_from_bytes(&p.js).await
 }
 
 /// Hands the compiled module to the glue's initializer, which creates a new wasm instance and

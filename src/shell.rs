@@ -143,7 +143,7 @@ fn RefreshOnNavigation() -> impl IntoView {
         let path = location.pathname.get();
         if previous.is_some_and(|p| p != path) {
             boot::refresh(state, runtime);
-            preload::remember_page(runtime);
+            preload::remember_page(runtime, &path);
         }
         path
     });

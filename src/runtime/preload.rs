@@ -56,11 +56,10 @@ pub fn start_for_page(runtime: RuntimeState) {
     remember_for_next_load(&path, &first_tries);
 }
 
-/// Updates the boot hint after a navigation, so a reload of the new address starts its apps'
-/// files early too.
-pub fn remember_page(runtime: RuntimeState) {
-    let path = current_path();
-    remember_for_next_load(&path, &first_tries_at(runtime, &path));
+/// Updates the boot hint after a navigation to `path`, so a reload of the new address starts
+/// its apps' files early too.
+pub fn remember_page(runtime: RuntimeState, path: &str) {
+    remember_for_next_load(path, &first_tries_at(runtime, path));
 }
 
 fn current_path() -> String {
