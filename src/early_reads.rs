@@ -7,12 +7,12 @@
 
 use std::time::Duration;
 
-use futures::future::{select, Either};
 use gloo_net::http::Response;
+use mfe_contract::AppFile;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::fetch::FetchFailure;
+use crate::fetch::{within, FetchFailure};
 
 /// Where `index.html` leaves its reads of `/manifest.json` and `/regions.json`: promises by path.
 const SHELL_READS: &str = "__mfeEarlyReads";
@@ -44,8 +44,8 @@ pub fn take_shell_read(path: &str) -> Option<js_sys::Promise> {
 }
 
 /// The early read of an app file with exactly this URL and integrity, once.
-pub fn take_app_file(url: &str, integrity: &str) -> Option<js_sys::Promise> {
-    let entry = take(APP_FILES, &app_file_key(url, integrity))?;
+pub fn take_app_file(file: AppFile<'_>) -> Option<js_sys::Promise> {
+    let entry = take(APP_FILES, &app_file_key(file.url, file.integrity))?;
     js_sys::Reflect::get(&entry, &JsValue::from_str("answer"))
         .ok()?
         .dyn_into()
@@ -79,17 +79,15 @@ pub async fn response(
     answer: js_sys::Promise,
     timeout: Duration,
 ) -> Result<Response, String> {
-    let answer = Box::pin(JsFuture::from(answer));
-    let deadline = Box::pin(gloo_timers::future::sleep(timeout));
-    match select(answer, deadline).await {
-        Either::Left((Ok(value), _)) => value
+    match within(JsFuture::from(answer), timeout).await {
+        Some(Ok(value)) => value
             .dyn_into::<web_sys::Response>()
             .map(Response::from)
             .map_err(|_| format!("{what}: the early read gave no response")),
-        Either::Left((Err(e), _)) => Err(format!(
+        Some(Err(e)) => Err(format!(
             "{what}: {}",
             FetchFailure::Network(crate::loader::describe(&e))
         )),
-        Either::Right(_) => Err(format!("{what}: {}", FetchFailure::Timeout)),
+        None => Err(format!("{what}: {}", FetchFailure::Timeout)),
     }
 }

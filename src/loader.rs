@@ -16,7 +16,6 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use futures::future::{select, Either};
 use gloo_net::http::Request;
 use mfe_contract::AppDescriptor;
 use wasm_bindgen::prelude::*;
@@ -24,7 +23,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::clock::monotonic_ms;
 use crate::early_reads;
-use crate::fetch::send_with_timeout;
+use crate::fetch::{send_with_timeout, within};
 
 #[wasm_bindgen(inline_js = "export function import_module(url) { return import(url); }")]
 extern "C" {
@@ -231,12 +230,10 @@ pub async fn prepare(d: &AppDescriptor, timeout: Duration) -> Result<Prepared, S
     if let Some(ready) = PREPARED.with(|p| p.borrow().get(&prepared_key(d)).cloned()) {
         return Ok(ready);
     }
-    let answer = join_preparation(d, timeout);
-    let deadline = Box::pin(gloo_timers::future::sleep(timeout));
-    match select(answer, deadline).await {
-        Either::Left((Ok(result), _)) => result,
-        Either::Left((Err(_), _)) => Err(format!("{}: the preparation was abandoned", d.entry)),
-        Either::Right(_) => Err(format!(
+    match within(join_preparation(d, timeout), timeout).await {
+        Some(Ok(result)) => result,
+        Some(Err(_)) => Err(format!("{}: the preparation was abandoned", d.entry)),
+        None => Err(format!(
             "{}: not fetched and compiled within {} s",
             d.entry,
             timeout.as_secs_f32()
@@ -292,11 +289,8 @@ struct EarlyFiles {
 impl EarlyFiles {
     fn claim(d: &AppDescriptor) -> Self {
         Self {
-            glue: early_reads::take_app_file(&d.entry, &d.integrity.entry),
-            wasm: match (&d.wasm, &d.integrity.wasm) {
-                (Some(url), Some(integrity)) => early_reads::take_app_file(url, integrity),
-                _ => None,
-            },
+            glue: early_reads::take_app_file(d.entry_file()),
+            wasm: d.wasm_file().and_then(early_reads::take_app_file),
         }
     }
 }
@@ -318,7 +312,8 @@ async fn fetch_and_compile(
     // module is imported only when an instance is made: its top level is the app's own code.
     // If the early import fails there is no spare, and the first `import` fails in its own right.
     let js = async {
-        let bytes = fetch_verified(&d.entry, &d.integrity.entry, timeout, glue).await?;
+        let entry = d.entry_file();
+        let bytes = fetch_verified(entry.url, entry.integrity, timeout, glue).await?;
         let spare = match d.wasm {
             Some(_) => import_from_bytes(&bytes).await.ok(),
             None => None,
@@ -326,11 +321,11 @@ async fn fetch_and_compile(
         Ok::<_, String>((bytes, spare))
     };
     let wasm = async {
-        match (&d.wasm, &d.integrity.wasm) {
-            (Some(url), Some(integrity)) => fetch_compiled(url, integrity, timeout, early_wasm)
+        match d.wasm_file() {
+            Some(f) => fetch_compiled(f.url, f.integrity, timeout, early_wasm)
                 .await
                 .map(Some),
-            _ => Ok(None),
+            None => Ok(None),
         }
     };
     let (js, wasm) = futures::join!(js, wasm);
@@ -412,12 +407,10 @@ pub async fn call(
         .call1(&JsValue::UNDEFINED, arg)
         .map_err(|e| format!("{name}() threw: {}", describe(&e)))?;
     let promise = js_sys::Promise::resolve(&returned);
-    let settle = Box::pin(JsFuture::from(promise));
-    let deadline = Box::pin(gloo_timers::future::sleep(timeout));
-    match select(settle, deadline).await {
-        Either::Left((Ok(value), _)) => Ok(value),
-        Either::Left((Err(e), _)) => Err(format!("{name}() failed: {}", describe(&e))),
-        Either::Right(_) => Err(format!(
+    match within(JsFuture::from(promise), timeout).await {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(e)) => Err(format!("{name}() failed: {}", describe(&e))),
+        None => Err(format!(
             "{name}() did not finish within {} s",
             timeout.as_secs_f32()
         )),

@@ -154,16 +154,10 @@ fn assets(manifest: &Manifest) -> Vec<Asset> {
     let mut list = Vec::new();
     for versions in manifest.apps.values() {
         for app in std::iter::once(&versions.current).chain(&versions.previous) {
-            list.push(Asset {
-                url: app.entry.clone(),
-                integrity: app.integrity.entry.clone(),
-            });
-            if let (Some(url), Some(integrity)) = (&app.wasm, &app.integrity.wasm) {
-                list.push(Asset {
-                    url: url.clone(),
-                    integrity: integrity.clone(),
-                });
-            }
+            list.extend(app.files().map(|f| Asset {
+                url: f.url.to_owned(),
+                integrity: f.integrity.to_owned(),
+            }));
         }
     }
     list

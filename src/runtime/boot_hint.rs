@@ -50,16 +50,12 @@ fn same_origin_path(url: &str) -> bool {
 pub fn files_of(descriptors: &[AppDescriptor]) -> Vec<HintFile> {
     let mut files: Vec<HintFile> = Vec::new();
     for d in descriptors {
-        let wasm = match (&d.wasm, &d.integrity.wasm) {
-            (Some(url), Some(integrity)) => Some((url, integrity)),
-            _ => None,
-        };
-        for (url, integrity) in std::iter::once((&d.entry, &d.integrity.entry)).chain(wasm) {
+        for f in d.files() {
             let file = HintFile {
-                url: url.clone(),
-                integrity: integrity.clone(),
+                url: f.url.to_owned(),
+                integrity: f.integrity.to_owned(),
             };
-            if same_origin_path(url) && files.len() < MAX_FILES && !files.contains(&file) {
+            if same_origin_path(f.url) && files.len() < MAX_FILES && !files.contains(&file) {
                 files.push(file);
             }
         }

@@ -17,7 +17,8 @@ pub use error::ErrorBody;
 pub use health::{HealthReport, HealthStatus};
 pub use host::{CommandStatus, QueryAnswer, HOST_API_VERSION};
 pub use manifest::{
-    AppDescriptor, AppIntegrity, AppVersions, Manifest, RegionInfo, SlotSpec, MANIFEST_SCHEMA,
+    AppDescriptor, AppFile, AppIntegrity, AppVersions, Manifest, RegionInfo, SlotSpec,
+    MANIFEST_SCHEMA,
 };
 
 /// HTTP header that carries a command's id so regions can deduplicate retries.

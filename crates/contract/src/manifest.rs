@@ -63,6 +63,39 @@ pub struct AppDescriptor {
     pub bytes: Option<u64>,
 }
 
+/// One file of a published version: its URL and the integrity it must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppFile<'a> {
+    pub url: &'a str,
+    pub integrity: &'a str,
+}
+
+impl AppDescriptor {
+    /// The ES module (glue or plain JS) with its integrity.
+    pub fn entry_file(&self) -> AppFile<'_> {
+        AppFile {
+            url: &self.entry,
+            integrity: &self.integrity.entry,
+        }
+    }
+
+    /// The `.wasm` with its integrity. `None` for a plain JS app, and for a descriptor that
+    /// names only one of the two: validation refuses that, and no reader fetches a file it
+    /// cannot check.
+    pub fn wasm_file(&self) -> Option<AppFile<'_>> {
+        match (&self.wasm, &self.integrity.wasm) {
+            (Some(url), Some(integrity)) => Some(AppFile { url, integrity }),
+            _ => None,
+        }
+    }
+
+    /// Every file of this version, the entry first: what a preloader, a cache or a boot hint
+    /// asks for.
+    pub fn files(&self) -> impl Iterator<Item = AppFile<'_>> {
+        std::iter::once(self.entry_file()).chain(self.wasm_file())
+    }
+}
+
 /// The versions of one app the shell may run: `current`, then older ones for rollback,
 /// newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,5 +199,39 @@ mod tests {
         let text = serde_json::to_string(&d).unwrap();
         assert!(!text.contains("wasm"), "{text}");
         assert_eq!(serde_json::from_str::<AppDescriptor>(&text).unwrap(), d);
+    }
+
+    #[test]
+    fn files_are_the_entry_then_the_wasm_each_with_its_integrity() {
+        let d = descriptor("1.0.0");
+        let files: Vec<AppFile> = d.files().collect();
+        assert_eq!(
+            files,
+            [
+                AppFile {
+                    url: "/apps/tasks/1.0.0/tasks.js",
+                    integrity: "sha384-AAAA",
+                },
+                AppFile {
+                    url: "/apps/tasks/1.0.0/tasks_bg.wasm",
+                    integrity: "sha384-BBBB",
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wasm_without_its_integrity_is_no_file_to_fetch() {
+        let mut d = descriptor("1.0.0");
+        d.integrity.wasm = None;
+        assert_eq!(d.wasm_file(), None);
+        assert_eq!(d.files().count(), 1);
+        d.wasm = None;
+        d.integrity.wasm = Some("sha384-BBBB".into());
+        assert_eq!(d.wasm_file(), None);
+        assert_eq!(
+            d.files().map(|f| f.url).collect::<Vec<_>>(),
+            [d.entry.as_str()]
+        );
     }
 }

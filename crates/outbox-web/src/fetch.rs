@@ -1,5 +1,6 @@
 //! `fetch` with a deadline: every network call the shell makes is bounded in time.
 
+use std::future::Future;
 use std::time::Duration;
 
 use futures::future::{select, Either};
@@ -40,14 +41,22 @@ pub async fn send_with_timeout(
         None => builder.build(),
     }
     .map_err(|e| FetchFailure::Invalid(e.to_string()))?;
-    let send = Box::pin(request.send());
-    let deadline = Box::pin(gloo_timers::future::sleep(timeout));
-    match select(send, deadline).await {
-        Either::Left((Ok(response), _)) => Ok(response),
-        Either::Left((Err(err), _)) => Err(FetchFailure::Network(err.to_string())),
-        Either::Right(_) => {
+    match within(request.send(), timeout).await {
+        Some(Ok(response)) => Ok(response),
+        Some(Err(err)) => Err(FetchFailure::Network(err.to_string())),
+        None => {
             controller.abort();
             Err(FetchFailure::Timeout)
         }
+    }
+}
+
+/// `future`'s output, or `None` when `timeout` passes first. The future is dropped then, not
+/// cancelled: whoever started a request aborts it.
+pub async fn within<F: Future>(future: F, timeout: Duration) -> Option<F::Output> {
+    let deadline = gloo_timers::future::sleep(timeout);
+    match select(std::pin::pin!(future), std::pin::pin!(deadline)).await {
+        Either::Left((output, _)) => Some(output),
+        Either::Right(_) => None,
     }
 }
