@@ -626,8 +626,10 @@ async function failoverTrial(browser, fault) {
     const serving = await page.getByTestId('current-region').getAttribute('data-region');
     await FAULTS[fault](serving);
     // refused / black hole: one command, dispatch -> acked by another region. Kill switch: the
-    // region keeps accepting commands (only /health says 503), so traffic can only move when a
-    // probe sees it: a command every 250 ms until one is acked by another region (bounded).
+    // region keeps accepting commands (its /health says 503 and its answers say
+    // `Region-Health: unhealthy`), so traffic moves once an answer or a probe tells the shell:
+    // a command every 250 ms, and one more after each ack by the switched-off region, until
+    // one is acked by another region (bounded).
     const res = await page.evaluate(
       async ([serving, repeatMs, limitMs]) => {
         const host = window.__mfeBench.host;
@@ -648,7 +650,12 @@ async function failoverTrial(browser, fault) {
             if (!mine.has(u.id)) return;
             if (u.status === 'delivered') {
               if (u.region !== serving) finish({ ms: performance.now() - t0, region: u.region, attempts: u.attempts });
-              else ackedByServing += 1;
+              else {
+                // Its answer says whether it is switched off: the next command tells where
+                // traffic went, without waiting for the next tick.
+                ackedByServing += 1;
+                if (repeatMs) send();
+              }
             } else if (u.status === 'dead') finish({ ms: null, error: 'dead: ' + u.lastError });
           });
           const send = () => {

@@ -13,7 +13,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::fetch::{send_with_timeout, FetchFailure};
+use crate::fetch::{says_switched_off, send_with_timeout, FetchFailure};
 use crate::outbox;
 use crate::routing;
 use crate::runtime::events;
@@ -165,6 +165,9 @@ async fn query(state: ShellState, app: String, path: JsValue) -> Result<JsValue,
                 Err(_) => RequestOutcome::NetworkError,
             };
             routing::finish_request(state, ticket, outcome);
+            if result.as_ref().is_ok_and(says_switched_off) {
+                routing::switched_off(state, &region);
+            }
             match result {
                 Ok(response) if response.ok() => {
                     let mut answer: QueryAnswer = response

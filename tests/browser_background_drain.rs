@@ -4,6 +4,8 @@
 //! and reports the command as still waiting, so the browser tries the sync again.
 #![cfg(target_arch = "wasm32")]
 
+mod support;
+
 use indexed_db_futures::database::Database;
 use mfe_contract::{Command, CommandStatus};
 use mfe_outbox_web::background;
@@ -18,16 +20,7 @@ fn now() -> i64 {
 }
 
 fn command(id: &str) -> Command {
-    Command {
-        id: id.into(),
-        client_id: "client".into(),
-        seq: 0,
-        stream: "tasks".into(),
-        kind: "task.add".into(),
-        app: "tasks".into(),
-        payload: serde_json::json!({ "title": id }),
-        created_at: now(),
-    }
+    support::task_command(id, id, now())
 }
 
 async fn fresh() {

@@ -8,6 +8,8 @@
 //! code would make it.
 #![cfg(target_arch = "wasm32")]
 
+mod support;
+
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
@@ -126,16 +128,7 @@ extern "C" {
 }
 
 fn command(id: &str, title: &str) -> Command {
-    Command {
-        id: id.into(),
-        client_id: "client".into(),
-        seq: 0,
-        stream: "tasks".into(),
-        kind: "task.add".into(),
-        app: "tasks".into(),
-        payload: serde_json::json!({ "title": title }),
-        created_at: 1,
-    }
+    support::task_command(id, title, 1)
 }
 
 /// Starts each test from no database at all, no hooks and the default open wait.

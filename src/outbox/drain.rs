@@ -178,15 +178,18 @@ async fn attempt(state: ShellState, work: Work, region: String, url: String) -> 
             Answer::Whole(Outcome::Network("breaker open".into())),
         );
     };
-    let answer = transport::send(&work, &url).await;
+    let reply = transport::send(&work, &url).await;
     // A request that failed because this device went offline says nothing about the region.
     let outcome = if crate::connectivity::is_online() {
-        router_outcome(&answer)
+        router_outcome(&reply.answer)
     } else {
         RequestOutcome::Cancelled
     };
     routing::finish_request(state, ticket, outcome);
-    (region, answer)
+    if reply.switched_off {
+        routing::switched_off(state, &region);
+    }
+    (region, reply.answer)
 }
 
 /// Sends to `region`; if it has not answered within its hedge delay (its recent p95), sends

@@ -101,6 +101,14 @@ pub fn finish_request(state: ShellState, ticket: RequestTicket, outcome: Request
     publish(state, &events);
 }
 
+/// Reports an answer of `region` that said it is switched off (its kill switch): the next
+/// request goes elsewhere without waiting for the region's next probe.
+pub fn switched_off(state: ShellState, region: &str) {
+    let now = now_ms();
+    let events = with_router(|r| r.on_switched_off(region, now)).unwrap_or_default();
+    publish(state, &events);
+}
+
 /// How long to wait for `region` before hedging to the next one.
 pub fn hedge_delay(region: &str) -> Duration {
     let ms = with_router(|r| r.hedge_delay(region)).unwrap_or(2_000);

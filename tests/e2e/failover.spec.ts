@@ -46,6 +46,16 @@ function watchCommands(page: Page) {
   return events;
 }
 
+/** This stack's router settings (from `regions.json`) with `overrides` on top. */
+async function overrideRouter(page: Page, overrides: Record<string, number>) {
+  await page.route('**/regions.json', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    body.router = { ...(body.router ?? {}), ...overrides };
+    await route.fulfill({ response, json: body });
+  });
+}
+
 async function everywhereOnce(ids: string[], timeoutMs = 30_000) {
   for (const name of regions.names) {
     const stored = await regions.waitFor(
@@ -109,12 +119,7 @@ test('the current region black-holed without hedging: acknowledged elsewhere aft
   page,
 }) => {
   // This stack's router settings with hedging pushed out of reach.
-  await page.route('**/regions.json', async (route) => {
-    const response = await route.fetch();
-    const body = await response.json();
-    body.router = { ...(body.router ?? {}), hedge_min_ms: 60_000, hedge_max_ms: 60_000 };
-    await route.fulfill({ response, json: body });
-  });
+  await overrideRouter(page, { hedge_min_ms: 60_000, hedge_max_ms: 60_000 });
   await page.goto('/tasks');
   await waitForRegions(page);
   const first = (await servingRegion(page)) as RegionName;
@@ -156,6 +161,43 @@ test('the health kill switch moves traffic away within one degraded probe cycle'
   const id = await addTask(page, 'after kill switch');
   await delivered(page, 'after kill switch');
   expect((await acceptedBy(id))?.region).not.toBe(first);
+});
+
+test('an answer from a switched-off region moves the next command elsewhere before any probe', async ({
+  page,
+}) => {
+  // Probes pushed out of reach: only the answer itself can tell the shell about the switch.
+  await overrideRouter(page, { probe_interval_healthy_ms: 600_000, probe_interval_unhealthy_ms: 600_000 });
+  // Queries' answers carry the mark too; strip it so this test shows the command's answer.
+  await page.route('**/q/**', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers['region-health'];
+    await route.fulfill({ response, headers });
+  });
+  await page.goto('/tasks');
+  await waitForRegions(page);
+  const first = (await servingRegion(page)) as RegionName;
+  await delivered(page, (await addTask(page, 'warm up'), 'warm up'));
+  const events = watchCommands(page);
+
+  await regions.faults(first, { kill_switch: true });
+  const last = await addTask(page, 'answered while switched off');
+  await delivered(page, 'answered while switched off');
+  // The switched-off region still executes what reaches it: this command is its, once.
+  expect((await acceptedBy(last))?.region).toBe(first);
+  const answered = events.find((e) => e.region === first && e.ok)!;
+  await expect(page.getByTestId('current-region')).not.toHaveAttribute('data-region', first, {
+    timeout: 2_000,
+  });
+  console.log(`kill switch by answer: traffic moved ${Date.now() - answered.at} ms after the answer`);
+  await expect(page.getByTestId(`region-${first}`)).toHaveAttribute('data-state', 'down');
+
+  const next = await addTask(page, 'after the switched-off answer');
+  await delivered(page, 'after the switched-off answer');
+  expect((await acceptedBy(next))?.region).not.toBe(first);
+  expect(events.filter((e) => e.region === first && e.at > answered.at)).toHaveLength(0);
+  await everywhereOnce([last, next]);
 });
 
 test('a faster region wins only after the hysteresis condition, and jitter does not flap', async ({

@@ -13,6 +13,15 @@ pub enum HealthStatus {
     Unhealthy,
 }
 
+/// Header a region sets on every answer while it must not receive traffic (kill switch on),
+/// with the value [`SWITCHED_OFF`]. A client learns it from the answer to its next command or
+/// query instead of waiting for its next probe of `/health`, which stays the authority: only
+/// probes bring the region back.
+pub const REGION_HEALTH_HEADER: &str = "Region-Health";
+
+/// The value of [`REGION_HEALTH_HEADER`]: the status `/health` reports, in its JSON spelling.
+pub const SWITCHED_OFF: &str = "unhealthy";
+
 /// Body of `GET /health` (200 when `Ok`/`Degraded`, 503 when `Unhealthy`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthReport {
@@ -39,5 +48,11 @@ mod tests {
         let text = serde_json::to_string(&report).unwrap();
         assert!(text.contains(r#""status":"ok""#), "{text}");
         assert_eq!(serde_json::from_str::<HealthReport>(&text).unwrap(), report);
+    }
+
+    #[test]
+    fn the_switched_off_header_says_what_health_says() {
+        let spelled = serde_json::to_string(&HealthStatus::Unhealthy).unwrap();
+        assert_eq!(spelled, format!("\"{SWITCHED_OFF}\""));
     }
 }

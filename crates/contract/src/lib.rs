@@ -14,7 +14,7 @@ pub use command::{
     BatchItemResult, BatchRequest, BatchResponse, Command, CommandAck, MAX_BATCH_COMMANDS,
 };
 pub use error::ErrorBody;
-pub use health::{HealthReport, HealthStatus};
+pub use health::{HealthReport, HealthStatus, REGION_HEALTH_HEADER, SWITCHED_OFF};
 pub use host::{CommandStatus, QueryAnswer, HOST_API_VERSION};
 pub use manifest::{
     AppDescriptor, AppFile, AppIntegrity, AppVersions, Manifest, RegionInfo, SlotSpec,

@@ -61,7 +61,9 @@ impl DrainHost for Worker {
     async fn deliver(&self, work: &Work) -> Vec<Change> {
         let mut last: Option<(String, Answer)> = None;
         for (name, url) in &self.regions {
-            let answer = transport::send(work, url.trim_end_matches('/')).await;
+            let answer = transport::send(work, url.trim_end_matches('/'))
+                .await
+                .answer;
             let settled = !fails_over(&answer);
             last = Some((name.clone(), answer));
             if settled {

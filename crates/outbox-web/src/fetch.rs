@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use futures::future::{select, Either};
 use gloo_net::http::{RequestBuilder, Response};
+use mfe_contract::{REGION_HEALTH_HEADER, SWITCHED_OFF};
 
 /// Why a request produced no HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +50,15 @@ pub async fn send_with_timeout(
             Err(FetchFailure::Timeout)
         }
     }
+}
+
+/// Whether a region's answer says its kill switch is on (`Region-Health: unhealthy`): the
+/// router then takes it out without waiting for its next probe.
+pub fn says_switched_off(response: &Response) -> bool {
+    response
+        .headers()
+        .get(REGION_HEALTH_HEADER)
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case(SWITCHED_OFF))
 }
 
 /// `future`'s output, or `None` when `timeout` passes first. The future is dropped then, not

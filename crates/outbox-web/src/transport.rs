@@ -9,10 +9,27 @@ use mfe_contract::{BatchRequest, BatchResponse, CommandAck, ErrorBody, IDEMPOTEN
 use mfe_outbox::{Outcome, Work};
 use web_sys::RequestCache;
 
-use crate::fetch::{send_with_timeout, FetchFailure};
+use crate::fetch::{says_switched_off, send_with_timeout, FetchFailure};
 
 /// How long one delivery request may take before it counts as failed.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// How a request ended, and whether the region said it is switched off.
+pub struct Reply {
+    pub answer: Answer,
+    /// The answer carried `Region-Health: unhealthy` (its kill switch is on). The answer
+    /// still counts: a switched-off region keeps executing what reaches it.
+    pub switched_off: bool,
+}
+
+impl Reply {
+    fn failed(outcome: Outcome) -> Self {
+        Self {
+            answer: Answer::Whole(outcome),
+            switched_off: false,
+        }
+    }
+}
 
 /// How a request ended.
 pub enum Answer {
@@ -36,7 +53,7 @@ fn from_failure(failure: FetchFailure) -> Outcome {
 }
 
 /// Sends `work` to the region at `base_url`.
-pub async fn send(work: &Work, base_url: &str) -> Answer {
+pub async fn send(work: &Work, base_url: &str) -> Reply {
     if work.is_single() {
         send_one(work, base_url).await
     } else {
@@ -44,11 +61,11 @@ pub async fn send(work: &Work, base_url: &str) -> Answer {
     }
 }
 
-async fn send_one(work: &Work, base_url: &str) -> Answer {
+async fn send_one(work: &Work, base_url: &str) -> Reply {
     let command = &work.commands[0];
     let body = match serde_json::to_string(command) {
         Ok(body) => body,
-        Err(e) => return Answer::Whole(Outcome::http(400).with_reason(e.to_string())),
+        Err(e) => return Reply::failed(Outcome::http(400).with_reason(e.to_string())),
     };
     let request = Request::post(&format!("{base_url}/commands"))
         .cache(RequestCache::NoStore)
@@ -56,8 +73,9 @@ async fn send_one(work: &Work, base_url: &str) -> Answer {
         .header(IDEMPOTENCY_KEY_HEADER, &command.id);
     let response = match send_with_timeout(request, Some(body), SEND_TIMEOUT).await {
         Ok(response) => response,
-        Err(failure) => return Answer::Whole(from_failure(failure)),
+        Err(failure) => return Reply::failed(from_failure(failure)),
     };
+    let switched_off = says_switched_off(&response);
     let status = response.status();
     let retry_after = response.headers().get("Retry-After");
     let text = response.text().await.unwrap_or_default();
@@ -68,10 +86,13 @@ async fn send_one(work: &Work, base_url: &str) -> Answer {
         match serde_json::from_str::<CommandAck>(&text) {
             Ok(ack) if ack.id == command.id => {}
             _ => {
-                return Answer::Whole(Outcome::Network(format!(
-                    "HTTP {status} without an acknowledgement of {}",
-                    command.id
-                )))
+                return Reply {
+                    answer: Answer::Whole(Outcome::Network(format!(
+                        "HTTP {status} without an acknowledgement of {}",
+                        command.id
+                    ))),
+                    switched_off,
+                }
             }
         }
     } else {
@@ -80,24 +101,28 @@ async fn send_one(work: &Work, base_url: &str) -> Answer {
     if let Some(value) = retry_after {
         outcome = outcome.with_retry_after(value);
     }
-    Answer::Whole(outcome)
+    Reply {
+        answer: Answer::Whole(outcome),
+        switched_off,
+    }
 }
 
-async fn send_batch(work: &Work, base_url: &str) -> Answer {
+async fn send_batch(work: &Work, base_url: &str) -> Reply {
     let batch = BatchRequest {
         commands: work.commands.clone(),
     };
     let body = match serde_json::to_string(&batch) {
         Ok(body) => body,
-        Err(e) => return Answer::Whole(Outcome::http(400).with_reason(e.to_string())),
+        Err(e) => return Reply::failed(Outcome::http(400).with_reason(e.to_string())),
     };
     let request = Request::post(&format!("{base_url}/commands:batch"))
         .cache(RequestCache::NoStore)
         .header("Content-Type", "application/json");
     let response = match send_with_timeout(request, Some(body), SEND_TIMEOUT).await {
         Ok(response) => response,
-        Err(failure) => return Answer::Whole(from_failure(failure)),
+        Err(failure) => return Reply::failed(from_failure(failure)),
     };
+    let switched_off = says_switched_off(&response);
     let status = response.status();
     let retry_after = response.headers().get("Retry-After");
     let text = response.text().await.unwrap_or_default();
@@ -106,9 +131,12 @@ async fn send_batch(work: &Work, base_url: &str) -> Answer {
         if let Some(value) = retry_after {
             outcome = outcome.with_retry_after(value);
         }
-        return Answer::Whole(outcome);
+        return Reply {
+            answer: Answer::Whole(outcome),
+            switched_off,
+        };
     }
-    match serde_json::from_str::<BatchResponse>(&text) {
+    let answer = match serde_json::from_str::<BatchResponse>(&text) {
         Ok(answer) => Answer::Items(
             answer
                 .results
@@ -117,5 +145,9 @@ async fn send_batch(work: &Work, base_url: &str) -> Answer {
                 .collect(),
         ),
         Err(e) => Answer::Whole(Outcome::Network(format!("malformed batch answer: {e}"))),
+    };
+    Reply {
+        answer,
+        switched_off,
     }
 }

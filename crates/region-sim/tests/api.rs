@@ -496,7 +496,9 @@ async fn cors_allows_only_the_shell_origin() {
         .unwrap()
         .to_lowercase();
     assert!(
-        exposed.contains("idempotent-replayed") && exposed.contains("retry-after"),
+        exposed.contains("idempotent-replayed")
+            && exposed.contains("retry-after")
+            && exposed.contains("region-health"),
         "{exposed}"
     );
 

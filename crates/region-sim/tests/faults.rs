@@ -229,14 +229,20 @@ async fn kill_switch_fails_health_only() {
     let report: HealthReport = response.json().await.unwrap();
     assert_eq!(report.status, HealthStatus::Unhealthy);
     assert!(report.store_ok);
-    assert_eq!(
-        h.post_command(EU, &command("tasks", 1, json!({})))
-            .await
-            .status(),
-        201
-    );
+    let accepted = h.post_command(EU, &command("tasks", 1, json!({}))).await;
+    assert_eq!(accepted.status(), 201);
+    // The answer itself says the region is switched off, so a client need not wait for a probe.
+    assert_eq!(accepted.headers()["region-health"], "unhealthy");
     assert_eq!(h.stored(EU).await.len(), 1);
     assert_eq!(health(&h, US).await.status(), 200);
+    let other = h.post_command(US, &command("tasks", 2, json!({}))).await;
+    assert_eq!(other.status(), 201);
+    assert!(other.headers().get("region-health").is_none());
+    // Switched back on: answers stop saying so.
+    h.set_faults(EU, json!({})).await;
+    let again = h.post_command(EU, &command("tasks", 3, json!({}))).await;
+    assert_eq!(again.status(), 201);
+    assert!(again.headers().get("region-health").is_none());
     h.stop().await;
 }
 

@@ -148,6 +148,32 @@ impl Router {
         self.take_events()
     }
 
+    /// A region's answer to a request said it is switched off (its kill switch; see
+    /// `mfe_contract::REGION_HEALTH_HEADER`). It is taken out at once, as a probe saying
+    /// `unhealthy` would take it out, instead of at its next probe; feed the request's own
+    /// outcome to [`Router::on_request_done`] as usual. Only probes bring it back, so it is
+    /// probed on the unhealthy schedule from now on (never later than it already was). Ignored
+    /// when [`Config::down_on_unhealthy_report`] is off, and for unknown regions.
+    pub fn on_switched_off(&mut self, region: &str, now: i64) -> Vec<RouterEvent> {
+        let now = self.advance(now);
+        let Some(i) = self.index(region) else {
+            return self.take_events();
+        };
+        if !self.cfg.down_on_unhealthy_report {
+            return self.take_events();
+        }
+        let cfg = &self.cfg;
+        let r = &mut self.regions[i];
+        r.faster_rounds = 0;
+        let change = r.health.on_probe_failure(ProbeFailure::Unhealthy, cfg);
+        r.next_probe_at = r
+            .next_probe_at
+            .min(now.saturating_add(cfg.probe_interval_unhealthy_ms));
+        self.push_health(i, change);
+        self.reconcile(now);
+        self.take_events()
+    }
+
     /// Regions to try for one request, best first: the current region; the other usable
     /// ones by latency; then, as a last resort, those that are not known to be usable but
     /// whose breaker would let a request through (unknown before down). A region that has

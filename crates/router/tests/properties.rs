@@ -35,6 +35,8 @@ enum Op {
     /// Start a request to the first candidate.
     StartFirst,
     Finish(usize, RequestOutcome),
+    /// An answer from this region said its kill switch is on.
+    SwitchedOff(usize),
     Tick,
 }
 
@@ -109,9 +111,10 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (20.0..2_000.0f64, [-0.1..0.1f64, -0.1..0.1f64, -0.1..0.1f64])
             .prop_map(|(base, j)| Op::JitterRound(base, j)),
         1 => Just(Op::DueProbes),
-        3 => region.prop_map(Op::Start),
+        3 => region.clone().prop_map(Op::Start),
         3 => Just(Op::StartFirst),
         5 => (0..MAX_TICKETS, outcome()).prop_map(|(i, o)| Op::Finish(i, o)),
+        1 => region.prop_map(Op::SwitchedOff),
         1 => Just(Op::Tick),
     ]
 }
@@ -218,6 +221,10 @@ impl Model {
                     let events = self.router.on_request_done(ticket, self.now, *outcome);
                     self.note(&events)?;
                 }
+            }
+            Op::SwitchedOff(region) => {
+                let events = self.router.on_switched_off(REGIONS[*region], self.now);
+                self.note(&events)?;
             }
             Op::Tick => {
                 let events = self.router.tick(self.now);

@@ -361,6 +361,57 @@ fn the_health_kill_switch_takes_the_region_down_at_once_a_bare_503_is_one_strike
 }
 
 #[test]
+fn an_answer_saying_switched_off_takes_the_region_out_before_its_next_probe() {
+    let mut r = started(&["a", "b"], &[20.0, 80.0]);
+    assert_eq!(r.current(), Some("a"));
+    // The command itself was accepted: an answer, and a latency sample like any other.
+    request(&mut r, "a", 1_000, 20, RequestOutcome::Status(201));
+    let events = r.on_switched_off("a", 1_020);
+    assert_eq!(
+        events,
+        [
+            RouterEvent::RegionDown {
+                region: "a".into(),
+                cause: DownCause::Unhealthy
+            },
+            changed(Some("a"), Some("b"), SwitchReason::CurrentDown)
+        ]
+    );
+    assert_eq!(r.candidates(1_020)[0], "b", "the next command goes to b");
+    // Probed on the unhealthy schedule (5 s), not at the healthy 30 s; a later notice does not
+    // push that probe back.
+    assert!(r.probes_due(5_000).is_empty());
+    r.on_switched_off("a", 5_010);
+    assert_eq!(r.probes_due(6_020), ["a"]);
+    // Switched back on: only probes bring it back, after the usual two successes.
+    r.on_probe("a", 6_030, ok(20.0));
+    assert_eq!(region_health(&r, "a", 6_030), Health::Down);
+    r.probes_due(11_030);
+    let back = r.on_probe("a", 11_040, ok(20.0));
+    assert!(
+        back.contains(&RouterEvent::RegionUp { region: "a".into() }),
+        "{back:?}"
+    );
+    assert_eq!(region_health(&r, "a", 11_040), Health::Up);
+}
+
+#[test]
+fn a_switched_off_answer_is_ignored_when_reports_may_not_take_a_region_down() {
+    let config = Config {
+        down_on_unhealthy_report: false,
+        ..Config::default()
+    };
+    let mut r = Router::new(config, [info("a"), info("b")]);
+    r.probes_due(0);
+    r.on_probe("a", 20, ok(20.0));
+    r.on_probe("b", 80, ok(80.0));
+    assert!(r.on_switched_off("a", 100).is_empty());
+    assert!(r.on_switched_off("mars", 100).is_empty(), "unknown region");
+    assert_eq!(region_health(&r, "a", 100), Health::Up);
+    assert_eq!(r.current(), Some("a"));
+}
+
+#[test]
 fn a_region_reporting_degraded_still_carries_traffic_and_is_probed_often() {
     let mut r = router(&["a"]);
     r.probes_due(0);

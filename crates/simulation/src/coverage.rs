@@ -42,10 +42,11 @@ pub enum Cover {
     DeadRetried,
     DeadDiscarded,
     BatchTooLarge,
+    SwitchedOffAnswer,
 }
 
 impl Cover {
-    pub const ALL: [Cover; 38] = [
+    pub const ALL: [Cover; 39] = [
         Cover::Created,
         Cover::Conflict,
         Cover::Unauthorized,
@@ -84,6 +85,7 @@ impl Cover {
         Cover::DeadRetried,
         Cover::DeadDiscarded,
         Cover::BatchTooLarge,
+        Cover::SwitchedOffAnswer,
     ];
 
     pub fn name(self) -> &'static str {
@@ -126,6 +128,7 @@ impl Cover {
             Cover::DeadRetried => "user retried a dead letter",
             Cover::DeadDiscarded => "user discarded a dead letter",
             Cover::BatchTooLarge => "413 to a whole batch: sent again in smaller ones",
+            Cover::SwitchedOffAnswer => "an answer said its region is switched off",
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct Wire {
     pub claimed: Vec<bool>,
     /// The answer on its way back.
     pub reply: Option<Reply>,
+    /// That answer left a region whose kill switch was on (`Region-Health: unhealthy`).
+    pub switched_off: bool,
     /// The client stopped waiting (answered, deadline, cancelled).
     pub client_done: bool,
     /// The region can no longer act on it.
@@ -112,9 +114,11 @@ impl World {
 
     /// An HTTP answer leaves the region; the network may lose it.
     fn send_answer(&mut self, req: u64, reply: Reply) {
-        let Some(region) = self.wires.get(&req).map(|w| w.region) else {
+        let Some(wire) = self.wires.get_mut(&req) else {
             return;
         };
+        let region = wire.region;
+        wire.switched_off = self.regions[region].fault == Fault::KillSwitch;
         match self.net.answer(region, &mut self.rng) {
             Fate::Deliver(ms) => self.reply_after(req, reply, ms),
             _ => {
@@ -265,12 +269,17 @@ impl World {
         }
         w.client_done = true;
         let mut reply = w.reply.take().unwrap_or(Reply::NetworkError("no answer"));
-        let (tab, epoch, work) = (w.tab, w.epoch, w.work);
+        let (tab, epoch, work, region) = (w.tab, w.epoch, w.work, w.region);
+        let mut switched_off = w.switched_off && !matches!(reply, Reply::NetworkError(_));
         if self.net.offline {
             reply = Reply::NetworkError("offline");
+            switched_off = false;
         }
         self.forget_if_done(req);
         self.on_result(tab, epoch, work, req, reply);
+        if switched_off {
+            self.on_switched_off(tab, epoch, region);
+        }
     }
 
     /// The client's deadline for a request.

@@ -10,7 +10,10 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use mfe_contract::{Command, HealthReport, HealthStatus, QueryAnswer, IDEMPOTENCY_KEY_HEADER};
+use mfe_contract::{
+    Command, HealthReport, HealthStatus, QueryAnswer, IDEMPOTENCY_KEY_HEADER, REGION_HEALTH_HEADER,
+    SWITCHED_OFF,
+};
 use serde::Deserialize;
 use tower_http::cors::CorsLayer;
 
@@ -43,6 +46,7 @@ pub fn router(ctx: RegionCtx, cors: CorsLayer) -> Router {
         .route("/q/stream/{stream}", get(read_stream))
         .fallback(not_found)
         .layer(from_fn_with_state(ctx.clone(), faults::app_faults))
+        .layer(from_fn_with_state(ctx.clone(), switched_off_notice))
         .layer(cors)
         .layer(from_fn_with_state(ctx.clone(), faults::network_faults))
         .with_state(ctx)
@@ -54,6 +58,23 @@ async fn not_found() -> Response {
         "not_found",
         "no such route on a region",
     )
+}
+
+/// Marks every answer given while the kill switch is on (`Region-Health: unhealthy`), so a
+/// client leaves at its next answer rather than at its next probe. Commands still execute:
+/// the switch takes the region out of rotation, it does not make it refuse work in flight.
+async fn switched_off_notice(
+    State(ctx): State<RegionCtx>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if ctx.region.faults().kill_switch {
+        response
+            .headers_mut()
+            .insert(REGION_HEALTH_HEADER, HeaderValue::from_static(SWITCHED_OFF));
+    }
+    response
 }
 
 /// Deep check: a real write and read on the store, replication lag, kill switch.

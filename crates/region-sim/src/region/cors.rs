@@ -34,6 +34,7 @@ pub fn layer(origins: &[String]) -> Result<CorsLayer> {
         .expose_headers([
             HeaderName::from_static(IDEMPOTENT_REPLAYED),
             header::RETRY_AFTER,
+            HeaderName::from_static("region-health"),
         ])
         .max_age(PREFLIGHT_MAX_AGE))
 }

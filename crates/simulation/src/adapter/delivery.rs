@@ -124,6 +124,7 @@ impl World {
             commands: flight.work.commands.clone(),
             claimed: Vec::new(),
             reply: None,
+            switched_off: false,
             client_done: false,
             net_done: false,
         };
@@ -149,6 +150,19 @@ impl World {
                 },
             );
         }
+    }
+
+    /// An answer of a tab's request said region `r` is switched off: the router takes it out
+    /// before its next probe.
+    pub fn on_switched_off(&mut self, t: usize, epoch: u64, r: usize) {
+        if !self.is_current(t, epoch) {
+            return;
+        }
+        self.cover(Cover::SwitchedOffAnswer);
+        let rnow = self.router_now(t);
+        let events = self.tabs[t].router.on_switched_off(REGIONS[r], rnow);
+        self.trace_router(t, &events);
+        self.rearm_router(t);
     }
 
     /// A request of a tab ended (answer, network failure or deadline).

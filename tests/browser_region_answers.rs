@@ -1,0 +1,149 @@
+//! Browser tests of how the delivery transport reads a region's answer beyond its status: an
+//! answer marked `Region-Health: unhealthy` (the region's kill switch) is still the command's
+//! answer, and it is reported as switched off so the router can take the region out before
+//! its next probe. `fetch` is replaced for each test by one that answers from memory, so the
+//! very request the transport built goes through the browser's `Response` and `Headers`.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use mfe_contract::{
+    BatchItemResult, BatchResponse, Command, CommandAck, REGION_HEALTH_HEADER, SWITCHED_OFF,
+};
+use mfe_outbox::{Outcome, Work};
+use mfe_outbox_web::transport::{self, Answer};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(inline_js = r#"
+export function answer_every_fetch(status, body, name, value) {
+  globalThis.__realFetch ??= globalThis.fetch;
+  globalThis.__seenUrls = [];
+  globalThis.fetch = async (request) => {
+    globalThis.__seenUrls.push(typeof request === 'string' ? request : request.url);
+    const headers = new Headers({ 'Content-Type': 'application/json' });
+    if (name) headers.set(name, value);
+    return new Response(body, { status, headers });
+  };
+}
+export function restore_fetch() {
+  if (globalThis.__realFetch) globalThis.fetch = globalThis.__realFetch;
+}
+export function seen_urls() {
+  return globalThis.__seenUrls ?? [];
+}
+"#)]
+extern "C" {
+    fn answer_every_fetch(status: u16, body: &str, name: &str, value: &str);
+    fn restore_fetch();
+    fn seen_urls() -> Vec<String>;
+}
+
+fn command(id: &str) -> Command {
+    support::task_command(id, id, 1_700_000_000_000)
+}
+
+fn ack(id: &str) -> CommandAck {
+    CommandAck {
+        id: id.into(),
+        region: "eu-west".into(),
+        accepted_at: 1_700_000_000_001,
+    }
+}
+
+fn work(ids: &[&str]) -> Work {
+    Work {
+        id: 1,
+        commands: ids.iter().map(|id| command(id)).collect(),
+    }
+}
+
+async fn send_answered_by(
+    work: &Work,
+    status: u16,
+    body: &str,
+    header: Option<&str>,
+) -> transport::Reply {
+    let (name, value) = header.map_or(("", ""), |v| (REGION_HEALTH_HEADER, v));
+    answer_every_fetch(status, body, name, value);
+    let reply = transport::send(work, "http://eu-west.test").await;
+    restore_fetch();
+    reply
+}
+
+#[wasm_bindgen_test]
+async fn an_acknowledgement_from_a_switched_off_region_counts_and_says_so() {
+    let work = work(&["c-1"]);
+    let body = serde_json::to_string(&ack("c-1")).unwrap();
+    let reply = send_answered_by(&work, 201, &body, Some(SWITCHED_OFF)).await;
+    assert_eq!(seen_urls(), ["http://eu-west.test/commands"]);
+    assert!(reply.switched_off);
+    match reply.answer {
+        Answer::Whole(outcome) => assert!(
+            matches!(outcome, Outcome::Http { status: 201, .. }),
+            "{outcome:?}"
+        ),
+        Answer::Items(_) => panic!("a single command gets one answer"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_batch_answer_from_a_switched_off_region_keeps_every_item() {
+    let work = work(&["c-1", "c-2"]);
+    let results = ["c-1", "c-2"]
+        .iter()
+        .map(|id| BatchItemResult {
+            id: (*id).into(),
+            status: 201,
+            ack: Some(ack(id)),
+            error: None,
+        })
+        .collect();
+    let body = serde_json::to_string(&BatchResponse { results }).unwrap();
+    let reply = send_answered_by(&work, 200, &body, Some("Unhealthy")).await;
+    assert_eq!(seen_urls(), ["http://eu-west.test/commands:batch"]);
+    assert!(
+        reply.switched_off,
+        "the value is read without regard to case"
+    );
+    match reply.answer {
+        Answer::Items(items) => {
+            let ids: Vec<&str> = items.iter().map(|(id, _)| id.as_str()).collect();
+            assert_eq!(ids, ["c-1", "c-2"]);
+            assert!(
+                items
+                    .iter()
+                    .all(|(_, o)| matches!(o, Outcome::Http { status: 201, .. })),
+                "{items:?}"
+            );
+        }
+        Answer::Whole(_) => panic!("a batch answer has one outcome per command"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn an_unmarked_answer_or_another_value_is_not_switched_off() {
+    let work = work(&["c-1"]);
+    let body = serde_json::to_string(&ack("c-1")).unwrap();
+    assert!(!send_answered_by(&work, 201, &body, None).await.switched_off);
+    assert!(
+        !send_answered_by(&work, 201, &body, Some("degraded"))
+            .await
+            .switched_off
+    );
+    // A refusal from a switched-off region says so too; its outcome is the refusal.
+    let refused = send_answered_by(
+        &work,
+        503,
+        r#"{"error":"x","message":"busy"}"#,
+        Some(SWITCHED_OFF),
+    )
+    .await;
+    assert!(refused.switched_off);
+    assert!(matches!(
+        refused.answer,
+        Answer::Whole(Outcome::Http { status: 503, .. })
+    ));
+}
