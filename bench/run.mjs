@@ -1052,13 +1052,13 @@ function report(r) {
         '–',
         goal,
         `${x.ok}/${x.trials.length} acked elsewhere` +
-          (k === 'killswitch' ? `; a command every 250 ms from the flip; median ${fmt(median(x.trials.map((t) => t.ackedByServing)), 0)} still acked by the switched-off region first` : '') +
+          (k === 'killswitch' ? `; a command every 250 ms from the flip and one after each ack by the switched-off region; median ${fmt(median(x.trials.map((t) => t.ackedByServing)), 0)} still acked by the switched-off region first` : '') +
           (x.trials.find((t) => t.error) ? `; ${x.trials.find((t) => t.error).error}` : ''),
       ];
     };
     t.push(row('refused', 'region refused (listener down)', '< 100 ms'));
     t.push(row('blackhole', 'region black-holed', 'p95 + 100 ms (hedging)'));
-    t.push(row('killswitch', 'region kill switch (/health 503)', '–'));
+    t.push(row('killswitch', 'region kill switch (/health 503, answers marked Region-Health: unhealthy)', '–'));
   }
   if (r.mount) {
     const o = r.mount.ours;
