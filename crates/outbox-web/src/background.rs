@@ -39,8 +39,17 @@ pub fn fails_over(answer: &Answer) -> bool {
 /// The worker as a drain host: its own outbox core, regions in a fixed order, no UI.
 struct Worker {
     outbox: RefCell<Outbox>,
-    /// `(name, base URL)`, best first.
-    regions: Vec<(String, String)>,
+    /// `(name, base URL)`, best first. A region whose answer said it is switched off moves to
+    /// the back for the rest of this wake-up.
+    regions: RefCell<Vec<(String, String)>>,
+}
+
+/// Moves `name` behind every other region, keeping the others' order.
+fn to_the_back(regions: &mut Vec<(String, String)>, name: &str) {
+    if let Some(i) = regions.iter().position(|(n, _)| n == name) {
+        let region = regions.remove(i);
+        regions.push(region);
+    }
 }
 
 impl DrainHost for Worker {
@@ -60,10 +69,13 @@ impl DrainHost for Worker {
 
     async fn deliver(&self, work: &Work) -> Vec<Change> {
         let mut last: Option<(String, Answer)> = None;
-        for (name, url) in &self.regions {
-            let answer = transport::send(work, url.trim_end_matches('/'))
-                .await
-                .answer;
+        let regions = self.regions.borrow().clone();
+        for (name, url) in &regions {
+            let reply = transport::send(work, url.trim_end_matches('/')).await;
+            if reply.switched_off {
+                to_the_back(&mut self.regions.borrow_mut(), name);
+            }
+            let answer = reply.answer;
             let settled = !fails_over(&answer);
             last = Some((name.clone(), answer));
             if settled {
@@ -113,7 +125,7 @@ async fn session(regions: Vec<(String, String)>) -> Result<Report, StoreError> {
     let before = outbox.counts();
     let worker = Worker {
         outbox: RefCell::new(outbox),
-        regions,
+        regions: RefCell::new(regions),
     };
     rounds::drain_rounds(&worker).await?;
     let after = worker.outbox.borrow().counts();
@@ -124,4 +136,26 @@ async fn session(regions: Vec<(String, String)>) -> Result<Report, StoreError> {
         waiting: after.pending + after.inflight,
         error: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(regions: &[(String, String)]) -> Vec<&str> {
+        regions.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    #[test]
+    fn a_switched_off_region_goes_behind_the_others_in_their_order() {
+        let mut regions: Vec<(String, String)> = ["us-east", "eu-west", "ap-south"]
+            .iter()
+            .map(|n| (n.to_string(), format!("http://{n}.test")))
+            .collect();
+        to_the_back(&mut regions, "us-east");
+        assert_eq!(names(&regions), ["eu-west", "ap-south", "us-east"]);
+        assert_eq!(regions[2].1, "http://us-east.test");
+        to_the_back(&mut regions, "mars");
+        assert_eq!(names(&regions), ["eu-west", "ap-south", "us-east"]);
+    }
 }
