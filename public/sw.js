@@ -4,13 +4,14 @@
 // - The shell's own files (hashed by the build) are precached at install; the list below is
 //   written by scripts/build-sw.mjs after every trunk build, so a new shell build is a new
 //   worker, which installs in the background and waits until the user chooses "Update".
-//   Static routes send the page's requests for them straight to that cache (shellRoutes).
+//   Static routes send the page's requests for them straight to that cache (staticRoutes).
 // - Micro-app assets live under immutable /apps/<name>/<version>/ URLs: cache-first, kept
 //   across shell updates, verified against their integrity before being served from cache
 //   (a corrupted entry is never handed to the page; a verified answer from the network
 //   replaces it).
 // - manifest.json and regions.json: network first, the last good copy when offline.
-// - Navigations fall back to the cached index.html.
+// - Navigations fall back to the cached index.html (raced against the network where the
+//   browser has static routes).
 
 import initDrain, { drain } from './sw/outbox-drain.js';
 
@@ -27,16 +28,19 @@ const NETWORK_TIMEOUT_MS = 4000;
  * Static routes (the Service Worker Static Routing API, where the browser has it): the page's
  * requests for the shell's own hashed files are answered by the browser straight from this
  * build's cache, without waiting for this script to run; a file missing there goes to the
- * network. Navigations (`/`, `/index.html`) keep the fetch handler's network-first answer, and
- * the fetch handler below still answers these files where the API is missing.
+ * network. Navigations race the network against the fetch handler: online, the page does not
+ * wait for this worker to start before its HTML is asked for; offline, the network fails and
+ * the handler's cached index.html answers. The fetch handler below still answers all of these
+ * where the API is missing.
  */
-function shellRoutes() {
-  return PRECACHE.filter(({ url }) => url !== '/' && url !== '/index.html' && !url.startsWith('/sw/')).map(
+function staticRoutes() {
+  const files = PRECACHE.filter(({ url }) => url !== '/' && url !== '/index.html' && !url.startsWith('/sw/')).map(
     ({ url }) => ({
       condition: { urlPattern: new URLPattern(url, self.location.origin), requestMethod: 'get' },
       source: { cacheName: SHELL_CACHE },
     }),
   );
+  return [...files, { condition: { requestMode: 'navigate' }, source: 'race-network-and-fetch-handler' }];
 }
 
 self.addEventListener('install', (event) => {
@@ -54,7 +58,7 @@ self.addEventListener('install', (event) => {
   // so nothing about them (a missing API, a path URLPattern refuses) may fail the install.
   if (typeof event.addRoutes === 'function' && typeof URLPattern === 'function') {
     try {
-      event.waitUntil(event.addRoutes(shellRoutes()).catch((error) => console.warn('static routes', error)));
+      event.waitUntil(event.addRoutes(staticRoutes()).catch((error) => console.warn('static routes', error)));
     } catch (error) {
       console.warn('static routes', error);
     }

@@ -10,6 +10,17 @@ import { test, expect, regions, waitForRegions, addTask } from './fixtures';
 import { STACK } from './fixtures/stack';
 import { cdn } from './fixtures/cdn';
 
+/** Where the page's own HTML came from: the static route it matched, and what answered. */
+async function navigationSource(page: Page) {
+  return page.evaluate(() => {
+    const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming & {
+      workerMatchedSourceType?: string;
+      workerFinalSourceType?: string;
+    };
+    return [entry.workerMatchedSourceType, entry.workerFinalSourceType];
+  });
+}
+
 async function waitOfflineReady(page: Page) {
   await expect(page.getByTestId('offline-status')).toHaveAttribute('data-ready', 'true', {
     timeout: 30_000,
@@ -26,6 +37,11 @@ test('after one online visit the shell and every app boot with no network at all
   await waitOfflineReady(page);
   const bytes = await page.getByTestId('offline-status').getAttribute('data-cached-bytes');
   console.log(`cached for offline use: ${bytes} bytes`);
+  // Online, a navigation races the network against the worker and the network answers, so the
+  // HTML never waits for the worker to start.
+  await page.reload();
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  expect(await navigationSource(page)).toEqual(['race-network-and-fetch-handler', 'network']);
 
   await context.setOffline(true);
   const started = Date.now();
@@ -41,6 +57,8 @@ test('after one online visit the shell and every app boot with no network at all
       .map((e) => e.workerFinalSourceType),
   );
   expect(shellSources).toEqual(['cache', 'cache']);
+  // Offline, the network loses the race and the worker's cached index.html answers.
+  expect(await navigationSource(page)).toEqual(['race-network-and-fetch-handler', 'fetch-event']);
   // An app never opened before going offline.
   await page.getByTestId('nav-notes').click();
   await expect(page.getByTestId('notes-app')).toBeVisible();
