@@ -4,7 +4,7 @@
 
 use crate::navigation::Link;
 use leptos::prelude::*;
-use mfe_router::{Health, RegionSnapshot};
+use mfe_router::{DownCause, Health, RegionSnapshot};
 
 use crate::outbox::StorageNoticeLine;
 use crate::runtime::fallback::rollback_summary;
@@ -22,9 +22,20 @@ fn health_name(health: Health) -> &'static str {
     }
 }
 
+/// Why a region is down, in the words its chip shows (and `data-cause`).
+fn down_text(cause: Option<DownCause>) -> &'static str {
+    match cause {
+        // Its operators took it out of rotation (its kill switch).
+        Some(DownCause::Unhealthy) => "switched off",
+        Some(DownCause::Refused | DownCause::Unreachable) => "unreachable",
+        Some(DownCause::ProbeFailures) => "not answering",
+        None => "down",
+    }
+}
+
 fn latency_text(region: &RegionSnapshot) -> String {
     match (region.health, region.ewma_ms) {
-        (Health::Down, _) => "down".into(),
+        (Health::Down, _) => down_text(region.down_cause).into(),
         (_, Some(ms)) => format!("{} ms", fixed(ms, 0)),
         (_, None) => "checking…".into(),
     }
@@ -105,6 +116,7 @@ pub fn StatusBar(panel_open: RwSignal<bool>) -> impl IntoView {
                         )
                         data-testid=format!("region-{}", region.name)
                         data-state=health_name(region.health)
+                        data-cause=region.down_cause.map(|c| down_text(Some(c)))
                         data-current=region.is_current.to_string()
                         title=format!("{} · breaker {:?}", region.url, region.breaker.state)
                     >
@@ -144,5 +156,19 @@ pub fn StatusBar(panel_open: RwSignal<bool>) -> impl IntoView {
                 </Show>
             </button>
         </footer>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_down_region_says_why_in_plain_words() {
+        assert_eq!(down_text(Some(DownCause::Unhealthy)), "switched off");
+        assert_eq!(down_text(Some(DownCause::Refused)), "unreachable");
+        assert_eq!(down_text(Some(DownCause::Unreachable)), "unreachable");
+        assert_eq!(down_text(Some(DownCause::ProbeFailures)), "not answering");
+        assert_eq!(down_text(None), "down");
     }
 }

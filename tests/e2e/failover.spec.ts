@@ -93,6 +93,7 @@ test('the current region refused: the next command is acknowledged elsewhere wit
   expect(gap).toBeLessThan(100);
   expect((await acceptedBy(id))?.region).not.toBe(first);
   await expect(page.getByTestId('current-region')).not.toHaveAttribute('data-region', first);
+  await expect(page.getByTestId(`region-${first}`)).toHaveAttribute('data-cause', 'unreachable');
 });
 
 test('the current region black-holed: with hedging the command lands elsewhere within about p95 + 100 ms', async ({
@@ -158,6 +159,8 @@ test('the health kill switch moves traffic away within one degraded probe cycle'
   });
   console.log(`kill switch: traffic moved after ${Date.now() - started} ms`);
   await expect(page.getByTestId(`region-${first}`)).toHaveAttribute('data-state', 'down');
+  await expect(page.getByTestId(`region-${first}`)).toHaveAttribute('data-cause', 'switched off');
+  await expect(page.getByTestId(`region-${first}`)).toContainText('switched off');
   const id = await addTask(page, 'after kill switch');
   await delivered(page, 'after kill switch');
   expect((await acceptedBy(id))?.region).not.toBe(first);
@@ -192,6 +195,8 @@ test('an answer from a switched-off region moves the next command elsewhere befo
   });
   console.log(`kill switch by answer: traffic moved ${Date.now() - answered.at} ms after the answer`);
   await expect(page.getByTestId(`region-${first}`)).toHaveAttribute('data-state', 'down');
+  await expect(page.getByTestId(`region-${first}`)).toHaveAttribute('data-cause', 'switched off');
+  await expect(page.getByTestId(`region-${first}`)).toContainText('switched off');
 
   const next = await addTask(page, 'after the switched-off answer');
   await delivered(page, 'after the switched-off answer');

@@ -52,6 +52,8 @@ pub enum HealthChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthTracker {
     health: Health,
+    /// Why the region is down, while it is.
+    down_cause: Option<DownCause>,
     failures_in_a_row: u32,
     successes_in_a_row: u32,
 }
@@ -66,6 +68,7 @@ impl HealthTracker {
     pub fn new() -> Self {
         Self {
             health: Health::Unknown,
+            down_cause: None,
             failures_in_a_row: 0,
             successes_in_a_row: 0,
         }
@@ -73,6 +76,11 @@ impl HealthTracker {
 
     pub fn health(&self) -> Health {
         self.health
+    }
+
+    /// Why the region went down; `None` unless it is down.
+    pub fn down_cause(&self) -> Option<DownCause> {
+        self.down_cause
     }
 
     /// Consecutive failed probes (0 after any success).
@@ -149,6 +157,10 @@ impl HealthTracker {
             Health::Unknown => return None,
         };
         self.health = next;
+        self.down_cause = match change {
+            HealthChange::Down(cause) => Some(cause),
+            _ => None,
+        };
         Some(change)
     }
 }

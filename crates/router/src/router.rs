@@ -359,6 +359,7 @@ impl Router {
                 name: r.info.name.clone(),
                 url: r.info.url.clone(),
                 health: r.health.health(),
+                down_cause: r.health.down_cause(),
                 is_current: self.current == Some(i),
                 ewma_ms: r.ewma.value(),
                 last_probe_rtt_ms: r.last_probe_rtt_ms,

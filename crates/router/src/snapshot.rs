@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::breaker::BreakerView;
-use crate::event::SwitchReason;
+use crate::event::{DownCause, SwitchReason};
 use crate::health::Health;
 
 /// The router at one instant.
@@ -41,6 +41,8 @@ pub struct RegionSnapshot {
     pub name: String,
     pub url: String,
     pub health: Health,
+    /// Why it is down (switched off, unreachable, failing probes); `None` unless it is.
+    pub down_cause: Option<DownCause>,
     pub is_current: bool,
     /// Probe RTT average; `None` until measured (ranked as the configured prior meanwhile).
     pub ewma_ms: Option<f64>,

@@ -300,6 +300,13 @@ impl Model {
                 other => prop_assert!(false, "{}: ewma/sample mismatch {other:?}", r.name),
             }
             prop_assert!((cfg.hedge_min_ms..=cfg.hedge_max_ms).contains(&r.hedge_delay_ms));
+            // A cause is given exactly while the region is down.
+            prop_assert_eq!(
+                r.down_cause.is_some(),
+                r.health == mfe_router::Health::Down,
+                "{:?}",
+                r
+            );
         }
 
         if let Some(w) = self.router.next_wake(now) {

@@ -378,6 +378,12 @@ fn an_answer_saying_switched_off_takes_the_region_out_before_its_next_probe() {
         ]
     );
     assert_eq!(r.candidates(1_020)[0], "b", "the next command goes to b");
+    let a = &r.snapshot(1_020).regions[0];
+    assert_eq!(
+        a.down_cause,
+        Some(DownCause::Unhealthy),
+        "the status bar can say why"
+    );
     // Probed on the unhealthy schedule (5 s), not at the healthy 30 s; a later notice does not
     // push that probe back.
     assert!(r.probes_due(5_000).is_empty());
@@ -393,6 +399,7 @@ fn an_answer_saying_switched_off_takes_the_region_out_before_its_next_probe() {
         "{back:?}"
     );
     assert_eq!(region_health(&r, "a", 11_040), Health::Up);
+    assert_eq!(r.snapshot(11_040).regions[0].down_cause, None);
 }
 
 #[test]
