@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
-use gloo_net::http::Request;
-use mfe_contract::{BatchRequest, BatchResponse, CommandAck, ErrorBody, IDEMPOTENCY_KEY_HEADER};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use mfe_contract::{
+    BatchRequest, BatchResponse, Command, CommandAck, ErrorBody, IDEMPOTENCY_KEY_HEADER,
+};
 use mfe_outbox::{Outcome, Work};
 use web_sys::RequestCache;
 
@@ -54,28 +56,55 @@ fn from_failure(failure: FetchFailure) -> Outcome {
 
 /// Sends `work` to the region at `base_url`.
 pub async fn send(work: &Work, base_url: &str) -> Reply {
-    if work.is_single() {
-        send_one(work, base_url).await
+    let built = if work.is_single() {
+        one_request(work, base_url)
     } else {
-        send_batch(work, base_url).await
-    }
-}
-
-async fn send_one(work: &Work, base_url: &str) -> Reply {
-    let command = &work.commands[0];
-    let body = match serde_json::to_string(command) {
-        Ok(body) => body,
+        batch_request(work, base_url)
+    };
+    let (request, body) = match built {
+        Ok(built) => built,
         Err(e) => return Reply::failed(Outcome::http(400).with_reason(e.to_string())),
     };
-    let request = Request::post(&format!("{base_url}/commands"))
-        .cache(RequestCache::NoStore)
-        .header("Content-Type", "application/json")
-        .header(IDEMPOTENCY_KEY_HEADER, &command.id);
     let response = match send_with_timeout(request, Some(body), SEND_TIMEOUT).await {
         Ok(response) => response,
         Err(failure) => return Reply::failed(from_failure(failure)),
     };
     let switched_off = says_switched_off(&response);
+    let answer = if work.is_single() {
+        read_one(response, &work.commands[0]).await
+    } else {
+        read_batch(response).await
+    };
+    Reply {
+        answer,
+        switched_off,
+    }
+}
+
+/// `POST /commands` for the one command of `work`, with its id as the idempotency key.
+fn one_request(work: &Work, base_url: &str) -> serde_json::Result<(RequestBuilder, String)> {
+    let command = &work.commands[0];
+    let body = serde_json::to_string(command)?;
+    let request = Request::post(&format!("{base_url}/commands"))
+        .cache(RequestCache::NoStore)
+        .header("Content-Type", "application/json")
+        .header(IDEMPOTENCY_KEY_HEADER, &command.id);
+    Ok((request, body))
+}
+
+/// `POST /commands:batch` for every command of `work`, in order.
+fn batch_request(work: &Work, base_url: &str) -> serde_json::Result<(RequestBuilder, String)> {
+    let batch = BatchRequest {
+        commands: work.commands.clone(),
+    };
+    let body = serde_json::to_string(&batch)?;
+    let request = Request::post(&format!("{base_url}/commands:batch"))
+        .cache(RequestCache::NoStore)
+        .header("Content-Type", "application/json");
+    Ok((request, body))
+}
+
+async fn read_one(response: Response, command: &Command) -> Answer {
     let status = response.status();
     let retry_after = response.headers().get("Retry-After");
     let text = response.text().await.unwrap_or_default();
@@ -86,13 +115,10 @@ async fn send_one(work: &Work, base_url: &str) -> Reply {
         match serde_json::from_str::<CommandAck>(&text) {
             Ok(ack) if ack.id == command.id => {}
             _ => {
-                return Reply {
-                    answer: Answer::Whole(Outcome::Network(format!(
-                        "HTTP {status} without an acknowledgement of {}",
-                        command.id
-                    ))),
-                    switched_off,
-                }
+                return Answer::Whole(Outcome::Network(format!(
+                    "HTTP {status} without an acknowledgement of {}",
+                    command.id
+                )))
             }
         }
     } else {
@@ -101,28 +127,10 @@ async fn send_one(work: &Work, base_url: &str) -> Reply {
     if let Some(value) = retry_after {
         outcome = outcome.with_retry_after(value);
     }
-    Reply {
-        answer: Answer::Whole(outcome),
-        switched_off,
-    }
+    Answer::Whole(outcome)
 }
 
-async fn send_batch(work: &Work, base_url: &str) -> Reply {
-    let batch = BatchRequest {
-        commands: work.commands.clone(),
-    };
-    let body = match serde_json::to_string(&batch) {
-        Ok(body) => body,
-        Err(e) => return Reply::failed(Outcome::http(400).with_reason(e.to_string())),
-    };
-    let request = Request::post(&format!("{base_url}/commands:batch"))
-        .cache(RequestCache::NoStore)
-        .header("Content-Type", "application/json");
-    let response = match send_with_timeout(request, Some(body), SEND_TIMEOUT).await {
-        Ok(response) => response,
-        Err(failure) => return Reply::failed(from_failure(failure)),
-    };
-    let switched_off = says_switched_off(&response);
+async fn read_batch(response: Response) -> Answer {
     let status = response.status();
     let retry_after = response.headers().get("Retry-After");
     let text = response.text().await.unwrap_or_default();
@@ -131,12 +139,9 @@ async fn send_batch(work: &Work, base_url: &str) -> Reply {
         if let Some(value) = retry_after {
             outcome = outcome.with_retry_after(value);
         }
-        return Reply {
-            answer: Answer::Whole(outcome),
-            switched_off,
-        };
+        return Answer::Whole(outcome);
     }
-    let answer = match serde_json::from_str::<BatchResponse>(&text) {
+    match serde_json::from_str::<BatchResponse>(&text) {
         Ok(answer) => Answer::Items(
             answer
                 .results
@@ -145,9 +150,5 @@ async fn send_batch(work: &Work, base_url: &str) -> Reply {
                 .collect(),
         ),
         Err(e) => Answer::Whole(Outcome::Network(format!("malformed batch answer: {e}"))),
-    };
-    Reply {
-        answer,
-        switched_off,
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use axum::http::{header, HeaderName, HeaderValue, Method};
+use mfe_contract::REGION_HEALTH_HEADER;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Header set on replayed answers.
@@ -34,7 +35,8 @@ pub fn layer(origins: &[String]) -> Result<CorsLayer> {
         .expose_headers([
             HeaderName::from_static(IDEMPOTENT_REPLAYED),
             header::RETRY_AFTER,
-            HeaderName::from_static("region-health"),
+            HeaderName::from_bytes(REGION_HEALTH_HEADER.as_bytes())
+                .context("the Region-Health header name")?,
         ])
         .max_age(PREFLIGHT_MAX_AGE))
 }
