@@ -1,9 +1,11 @@
-//! Small time-based decisions with the clock passed in: how often the manifest is re-read and
-//! which apps are worth preloading while the browser is idle.
+//! Small time-based decisions with the clock passed in: how often a navigation re-reads the
+//! manifest or looks for a new shell build, and which apps are worth preloading while the
+//! browser is idle.
 
 use std::collections::BTreeSet;
 
-/// Re-read `manifest.json` on navigation, but at most once per `min_interval_ms`.
+/// Do something on navigation (re-read `manifest.json`, look for a new shell build), but at most
+/// once per `min_interval_ms`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RefreshGate {
     min_interval_ms: f64,
