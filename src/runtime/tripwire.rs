@@ -12,10 +12,11 @@ use std::task::{Context, Poll, Waker};
 #[derive(Default)]
 struct Inner {
     reason: Option<String>,
-    wakers: Vec<Waker>,
+    /// The waker of each waiting [`Tripped`], by its number.
+    wakers: Vec<(u64, Waker)>,
+    next_waiter: u64,
 }
 
-/// Cheap to clone; every clone sees the same trip.
 #[derive(Clone, Default)]
 pub struct Tripwire(Rc<RefCell<Inner>>);
 
@@ -30,7 +31,7 @@ impl Tripwire {
             inner.reason = Some(reason.into());
             std::mem::take(&mut inner.wakers)
         };
-        wakers.into_iter().for_each(Waker::wake);
+        wakers.into_iter().for_each(|(_, waker)| waker.wake());
         true
     }
 
@@ -40,24 +41,58 @@ impl Tripwire {
 
     /// Resolves with the reason once tripped (at once if it already is).
     pub fn tripped(&self) -> Tripped {
-        Tripped(self.clone())
+        let waiter = {
+            let mut inner = self.0.borrow_mut();
+            inner.next_waiter += 1;
+            inner.next_waiter
+        };
+        Tripped {
+            wire: self.clone(),
+            waiter,
+        }
+    }
+
+    /// Wakers kept for waiting [`Tripped`] futures.
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        self.0.borrow().wakers.len()
     }
 }
 
-pub struct Tripped(Tripwire);
+/// Waits for a [`Tripwire`]. It is usually the loser of a race with a lifecycle call, and is
+/// dropped unresolved: dropping it takes its waker back. The wire of a pooled instance lives
+/// across many calls, and a waker left in it kept the calling task alive for good (two per
+/// mount and unmount cycle).
+pub struct Tripped {
+    wire: Tripwire,
+    waiter: u64,
+}
 
 impl Future for Tripped {
     type Output = String;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<String> {
-        let mut inner = self.0 .0.borrow_mut();
+        let mut inner = self.wire.0.borrow_mut();
         if let Some(reason) = &inner.reason {
             return Poll::Ready(reason.clone());
         }
-        if !inner.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            inner.wakers.push(cx.waker().clone());
+        let waiter = self.waiter;
+        match inner.wakers.iter_mut().find(|(w, _)| *w == waiter) {
+            Some((_, kept)) if kept.will_wake(cx.waker()) => {}
+            Some((_, kept)) => kept.clone_from(cx.waker()),
+            None => inner.wakers.push((waiter, cx.waker().clone())),
         }
         Poll::Pending
+    }
+}
+
+impl Drop for Tripped {
+    fn drop(&mut self) {
+        let waiter = self.waiter;
+        // Not borrowed here: a drop never runs inside `trip` or `poll` of the same wire.
+        if let Ok(mut inner) = self.wire.0.try_borrow_mut() {
+            inner.wakers.retain(|(w, _)| *w != waiter);
+        }
     }
 }
 
@@ -107,6 +142,42 @@ mod tests {
         assert_eq!(
             late.as_mut().poll(&mut cx),
             Poll::Ready("first".to_string())
+        );
+    }
+
+    #[test]
+    fn a_waiter_dropped_before_the_trip_leaves_no_waker_behind() {
+        let wire = Tripwire::default();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        // What `guarded` does on every lifecycle call of a pooled instance: race the wire and
+        // drop it when the call wins.
+        for _ in 0..1_000 {
+            let mut waiting = Box::pin(wire.tripped());
+            assert!(waiting.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(wire.waiting(), 1);
+            drop(waiting);
+        }
+        assert_eq!(wire.waiting(), 0);
+        assert_eq!(
+            Arc::strong_count(&count),
+            2,
+            "only `waker` and `count` hold it"
+        );
+        // Two waiters at once: each keeps its own waker, and a trip wakes both.
+        let mut first = Box::pin(wire.tripped());
+        let mut second = Box::pin(wire.tripped());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(wire.waiting(), 2);
+        drop(first);
+        assert_eq!(wire.waiting(), 1);
+        assert!(wire.trip("gone"));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            second.as_mut().poll(&mut cx),
+            Poll::Ready("gone".to_string())
         );
     }
 }
