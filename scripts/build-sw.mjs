@@ -6,8 +6,8 @@
 // same store, transport and outbox core as the page) into sw/, before listing the files.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const staging = process.env.TRUNK_STAGING_DIR;
 const source = process.env.TRUNK_SOURCE_DIR ?? process.cwd();
@@ -38,6 +38,33 @@ function files(dir) {
     return statSync(path).isDirectory() ? files(path) : [path];
   });
 }
+
+// wasm-bindgen can write one `inline_js` block as several identical snippet files
+// (inline1.js … inline3.js) of which the glue imports one, and trunk preloads them all. Drop
+// the copies nothing imports, and their preload links: the page stops fetching them, the
+// worker stops precaching them and the size budget stops counting them.
+function pruneUnusedSnippets() {
+  const all = files(staging);
+  const imported = new Set();
+  for (const js of all.filter((path) => path.endsWith('.js'))) {
+    const text = readFileSync(js, 'utf8');
+    for (const [, spec] of text.matchAll(/['"]((?:\.{1,2}\/|\/)?[^'"\s]*snippets\/[^'"\s]+\.js)['"]/g)) {
+      imported.add(spec.startsWith('/') ? join(staging, spec) : resolve(dirname(js), spec));
+    }
+  }
+  const unused = all.filter((path) => path.includes(`${sep}snippets${sep}`) && !imported.has(path));
+  for (const path of unused) rmSync(path);
+  const indexPath = join(staging, 'index.html');
+  let html = readFileSync(indexPath, 'utf8');
+  for (const path of unused) {
+    const url = `/${relative(staging, path).split(sep).join('/')}`;
+    const link = new RegExp(`<link rel="modulepreload" href="${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*>`, 'g');
+    html = html.replace(link, '');
+  }
+  writeFileSync(indexPath, html);
+  if (unused.length) console.log(`snippets: dropped ${unused.length} not imported by any glue`);
+}
+pruneUnusedSnippets();
 
 const entries = files(staging)
   .filter((path) => !path.endsWith(`${sep}sw.js`))
