@@ -21,6 +21,10 @@
 // Environment: BENCH_TRACE=PREFIX writes Chrome traces of our side: each enqueue run
 // (PREFIX.enqueue.<ms>.json), each drain (PREFIX.drain.<ms>.json) and each reload under the worker
 // (PREFIX.mount.<ms>.json). Tracing slows our side: for finding where time goes, not for the record.
+// BENCH_HEAP=PREFIX writes heap snapshots of each side's memory row, after GC, halfway through
+// the cycles and at the end (PREFIX.<side>.half.heapsnapshot, PREFIX.<side>.end.heapsnapshot):
+// what the second half added is what the app and the shell keep per cycle
+// (bench/heapdiff.mjs compares two of them).
 
 import os from 'node:os';
 import path from 'node:path';
@@ -834,10 +838,43 @@ async function benchMount(browser) {
 }
 
 // ---------------------------------------------------------------- row 6: heap after cycles
+/** Installed before any page script on both sides of the memory row: keeps every wasm
+ *  instance's exported memory, so the row can report linear memory (which the JS heap figures
+ *  leave out) before and after the cycles. */
+function wasmMemoryProbe() {
+  const memories = (window.__wasmMemories = []);
+  const keep = (instance) => {
+    const m = instance && instance.exports && instance.exports.memory;
+    if (m instanceof WebAssembly.Memory && !memories.includes(m)) memories.push(m);
+    return instance;
+  };
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = function (...args) {
+    return instantiate.apply(this, args).then((r) => (keep(r.instance || r), r));
+  };
+  const streaming = WebAssembly.instantiateStreaming;
+  if (streaming) {
+    WebAssembly.instantiateStreaming = function (...args) {
+      return streaming.apply(this, args).then((r) => (keep(r.instance), r));
+    };
+  }
+  const Instance = WebAssembly.Instance;
+  WebAssembly.Instance = new Proxy(Instance, {
+    construct(target, args) {
+      return keep(Reflect.construct(target, args));
+    },
+  });
+}
+/** Linear memory of every wasm instance the page created so far, in bytes (sum and largest). */
+function wasmMemoryBytes() {
+  const sizes = (window.__wasmMemories || []).map((m) => m.buffer.byteLength);
+  return { instances: sizes.length, total: sizes.reduce((a, b) => a + b, 0), sizes };
+}
 async function heapRun(browser, side, cycles) {
   const ctx = await browser.newContext();
   try {
     await ctx.addInitScript(probeScript);
+    await ctx.addInitScript(wasmMemoryProbe);
     const page = await ctx.newPage();
     await page.goto(SIDES[side].url, { waitUntil: 'load' });
     await waitMounted(page);
@@ -848,14 +885,30 @@ async function heapRun(browser, side, cycles) {
       const u = await cdp.send('Runtime.getHeapUsage');
       const m = await cdp.send('Performance.getMetrics').catch(() => ({ metrics: [] }));
       const metric = (name) => (m.metrics.find((x) => x.name === name) || {}).value ?? null;
-      return { ...u, jsHeapUsed: metric('JSHeapUsedSize'), nodes: metric('Nodes'), listeners: metric('JSEventListeners') };
+      const wasm = await page.evaluate(wasmMemoryBytes);
+      return { ...u, jsHeapUsed: metric('JSHeapUsedSize'), nodes: metric('Nodes'), listeners: metric('JSEventListeners'), wasm };
     };
     await cdp.send('Performance.enable');
+    const snapshot = async (name) => {
+      if (!process.env.BENCH_HEAP) return;
+      for (let i = 0; i < 3; i++) await cdp.send('HeapProfiler.collectGarbage');
+      const chunks = [];
+      const take = (e) => chunks.push(e.chunk);
+      cdp.on('HeapProfiler.addHeapSnapshotChunk', take);
+      await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      cdp.off('HeapProfiler.addHeapSnapshotChunk', take);
+      await writeFile(`${process.env.BENCH_HEAP}.${side}.${name}.heapsnapshot`, chunks.join(''));
+    };
     const before = await heap();
     const t0 = Date.now();
     let done = 0;
+    let halfTaken = false;
     // bounded: at most `cycles`, at most 150 s
     while (done < cycles && Date.now() - t0 < 150000) {
+      if (!halfTaken && done >= cycles / 2) {
+        halfTaken = true;
+        await snapshot('half');
+      }
       const batch = Math.min(50, cycles - done);
       await page.evaluate(
         async ([side, k]) => {
@@ -878,12 +931,14 @@ async function heapRun(browser, side, cycles) {
     const seconds = (Date.now() - t0) / 1000;
     await page.evaluate(() => new Promise((r) => setTimeout(r, 500)));
     const after = await heap();
+    await snapshot('end');
     return { side, cycles: done, seconds, before, after };
   } finally {
     await ctx.close().catch(() => {});
   }
 }
 
+const kib = (sizes) => sizes.map((b) => (b / 1024).toFixed(0)).join(' / ') || '–';
 async function benchMemory(browser) {
   log(`\n[memory] ${opt.cycles} unmount/mount cycles per side, heap after GC (CDP)`);
   const out = {};
@@ -892,7 +947,9 @@ async function benchMemory(browser) {
     const r = out[side];
     log(
       `  ${side.padEnd(5)} ${r.cycles} cycles in ${r.seconds.toFixed(1)} s: JS heap used ${(r.before.usedSize / 1024).toFixed(0)} -> ${(r.after.usedSize / 1024).toFixed(0)} KiB` +
-        `, backing stores ${((r.before.backingStorageSize || 0) / 1024).toFixed(0)} -> ${((r.after.backingStorageSize || 0) / 1024).toFixed(0)} KiB, nodes ${r.before.nodes} -> ${r.after.nodes}`,
+        `, backing stores ${((r.before.backingStorageSize || 0) / 1024).toFixed(0)} -> ${((r.after.backingStorageSize || 0) / 1024).toFixed(0)} KiB, nodes ${r.before.nodes} -> ${r.after.nodes}` +
+        `, wasm linear memory ${(r.before.wasm.total / 1024).toFixed(0)} -> ${(r.after.wasm.total / 1024).toFixed(0)} KiB` +
+        ` (per instance ${kib(r.before.wasm.sizes)} -> ${kib(r.after.wasm.sizes)} KiB)`,
     );
   }
   return out;
@@ -1118,6 +1175,16 @@ function report(r) {
       'no growth',
       `backing stores (wasm memories, ArrayBuffers): ours ${mb(o.before.backingStorageSize || 0)} → ${mb(o.after.backingStorageSize || 0)} MiB, spa ${mb(s.before.backingStorageSize || 0)} → ${mb(s.after.backingStorageSize || 0)} MiB; DOM nodes ours ${o.before.nodes} → ${o.after.nodes}, spa ${s.before.nodes} → ${s.after.nodes}`,
     ]);
+    if (o.before.wasm && o.after.wasm) {
+      t.push([
+        `6b. wasm linear memory after the same cycles (every instance: shell, apps)`,
+        `${mb(o.before.wasm.total)} → ${mb(o.after.wasm.total)} MiB`,
+        'single-spa+React has none',
+        '–',
+        'no growth',
+        `per instance, KiB: ${kib(o.before.wasm.sizes)} → ${kib(o.after.wasm.sizes)} (${o.after.wasm.instances} instances)`,
+      ]);
+    }
   }
   if (r.throughput) {
     const labels = {
