@@ -66,12 +66,14 @@ pub fn create(app: &NewApp, cwd: &Path) -> Result<Created> {
             dir.display()
         );
     }
-    let sdk = app.shell.join("mfe").join("sdk");
-    let sdk = sdk.to_str().context("the shell's path is not UTF-8")?;
+    let shell = app
+        .shell
+        .to_str()
+        .context("the shell's path is not UTF-8")?;
     let mut written = Vec::new();
     for file in template::files(layout) {
-        let path = dir.join(template::render(file.path, &app.name, sdk));
-        write_new(&path, &template::render(file.text, &app.name, sdk))?;
+        let path = dir.join(template::render(file.path, &app.name, shell));
+        write_new(&path, &template::render(file.text, &app.name, shell))?;
         written.push(path);
     }
     if layout == Layout::Standalone {
@@ -172,6 +174,10 @@ mod tests {
         assert_eq!(created.layout, Layout::Standalone);
         let toml = fs::read_to_string(created.dir.join("Cargo.toml")).unwrap();
         assert!(toml.contains(&format!("path = \"{}\"", root.join("mfe/sdk").display())));
+        assert!(toml.contains(&format!(
+            "reactive_graph = {{ path = \"{}\" }}",
+            root.join("vendor/reactive_graph").display()
+        )));
         assert!(toml.contains("[workspace]"));
         assert_eq!(
             fs::read_to_string(created.dir.join("Cargo.lock")).unwrap(),

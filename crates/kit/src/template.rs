@@ -1,7 +1,8 @@
 //! The files of a new micro app, embedded in the binary so `mfe new` works from anywhere.
-//! Placeholders: `__NAME__` (the app's name), `__TITLE__` (its name as a title), `__SDK__`
-//! (absolute path of the shell's SDK crate, standalone apps only), `__CRATE__` (the name as a
-//! Rust identifier: `order-history` → `order_history`).
+//! Placeholders: `__NAME__` (the app's name), `__TITLE__` (its name as a title), `__SHELL__`
+//! (absolute path of the shell's checkout, for the SDK crate and the vendored reactive graph;
+//! standalone apps only), `__CRATE__` (the name as a Rust identifier: `order-history` →
+//! `order_history`).
 
 /// Where the app will live, which decides how its `Cargo.toml` names its dependencies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,12 +85,12 @@ pub fn title(name: &str) -> String {
     }
 }
 
-/// Fills the placeholders in a path or a file.
-pub fn render(text: &str, name: &str, sdk: &str) -> String {
+/// Fills the placeholders in a path or a file; `shell` is the shell's checkout.
+pub fn render(text: &str, name: &str, shell: &str) -> String {
     text.replace("__CRATE__", &name.replace('-', "_"))
         .replace("__NAME__", name)
         .replace("__TITLE__", &title(name))
-        .replace("__SDK__", sdk)
+        .replace("__SHELL__", shell)
 }
 
 #[cfg(test)]
@@ -106,7 +107,7 @@ mod tests {
     fn every_placeholder_is_filled() {
         for layout in [Layout::InShellWorkspace, Layout::Standalone] {
             for file in files(layout) {
-                let text = render(file.text, "order-history", "/shell/mfe/sdk");
+                let text = render(file.text, "order-history", "/shell");
                 assert!(!text.contains("__"), "{} keeps a placeholder", file.path);
                 assert!(!render(file.path, "x", "/s").contains("__"));
             }
@@ -146,5 +147,19 @@ mod tests {
         // Per-package overrides are for the shell's native tools, not for apps.
         shell_release.as_table_mut().unwrap().remove("package");
         assert_eq!(app["profile"]["release"], shell_release);
+        // The same patched crates as the shell (vendor/reactive_graph), from the shell's checkout.
+        let patches = |t: &toml::Value| -> Vec<(String, String)> {
+            t["patch"]["crates-io"]
+                .as_table()
+                .expect("a [patch.crates-io] table")
+                .iter()
+                .map(|(name, spec)| (name.clone(), spec["path"].as_str().unwrap().to_string()))
+                .collect()
+        };
+        let in_app: Vec<_> = patches(&app)
+            .into_iter()
+            .map(|(name, path)| (name, path.trim_start_matches("/s/").to_string()))
+            .collect();
+        assert_eq!(in_app, patches(&root));
     }
 }
