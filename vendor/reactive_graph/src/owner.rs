@@ -180,11 +180,7 @@ impl Owner {
             shared_context,
         };
         if let Some(parent) = parent.and_then(|n| n.upgrade()) {
-            parent
-                .write()
-                .or_poisoned()
-                .children
-                .push(Arc::downgrade(&this.inner));
+            parent.write().or_poisoned().push_child(&this.inner);
         }
         this
     }
@@ -257,7 +253,7 @@ impl Owner {
             #[cfg(feature = "hydration")]
             shared_context: self.shared_context.clone(),
         };
-        inner.children.push(Arc::downgrade(&child.inner));
+        inner.push_child(&child.inner);
         child
     }
 
@@ -327,7 +323,30 @@ impl Owner {
     }
 
     fn register(&self, node: NodeId) {
-        self.inner.write().or_poisoned().nodes.push(node);
+        let mut inner = self.inner.write().or_poisoned();
+        // Backported from 0.3.0-rc1 (see PATCHED.md).
+        // When the node list is about to grow its allocation, drop the ids
+        // whose arena entries have already been disposed. `ArenaItem::dispose`
+        // removes the arena entry but cannot reach back into the owner, so
+        // without this a long-lived owner that allocates and disposes many
+        // values would accumulate dead ids unboundedly. Pruning only at a
+        // reallocation boundary keeps this amortized O(1) and bounds `nodes` to
+        // roughly the live set.
+        if !inner.nodes.is_empty()
+            && inner.nodes.len() == inner.nodes.capacity()
+        {
+            #[cfg(not(feature = "sandboxed-arenas"))]
+            Arena::with(|arena| {
+                inner.nodes.retain(|n| arena.contains_key(*n));
+            });
+            #[cfg(feature = "sandboxed-arenas")]
+            {
+                let arena = Arc::clone(&inner.arena);
+                let arena = arena.read().or_poisoned();
+                inner.nodes.retain(|n| arena.contains_key(*n));
+            }
+        }
+        inner.nodes.push(node);
     }
 
     /// Returns the current `Owner`, if any.
@@ -503,6 +522,24 @@ pub(crate) struct OwnerInner {
     #[cfg(feature = "sandboxed-arenas")]
     arena: Arc<RwLock<ArenaMap>>,
     paused: bool,
+}
+
+impl OwnerInner {
+    // Backported from 0.3.0-rc1 (see PATCHED.md).
+    fn push_child(&mut self, child: &Arc<RwLock<OwnerInner>>) {
+        // Prune dead `Weak`s when `children` would reallocate: a long-lived
+        // parent, such as a `<For>` whose rows come from `Owner::new`, would
+        // otherwise accumulate them and walk them on cleanup. Reserving room
+        // for the live children makes the next scan wait at least that many
+        // pushes, so this stays amortized O(1) even when few die in between.
+        if !self.children.is_empty()
+            && self.children.len() == self.children.capacity()
+        {
+            self.children.retain(|child| child.strong_count() > 0);
+            self.children.reserve(self.children.len());
+        }
+        self.children.push(Arc::downgrade(child));
+    }
 }
 
 impl Debug for OwnerInner {

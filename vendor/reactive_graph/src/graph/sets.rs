@@ -60,31 +60,24 @@ impl<'a> IntoIterator for &'a SourceSet {
         self.0.iter()
     }
 }
-// Patched (see vendor/reactive_graph/PATCHED.md): a subscriber that is dropped without
-// re-running (an effect or memo of a view that was unmounted) never unsubscribes, and its entry
-// kept its allocation alive for as long as the source lived. A long-lived signal read by views
-// that come and go (the current path, app-wide state) grew by one entry per view built, for
-// good. `subscribe` now drops dead entries once the set has doubled since the last sweep, so a
-// set holds at most twice its live subscribers (plus a small floor) at amortised O(1) cost.
 #[derive(Debug, Default, Clone)]
-pub struct SubscriberSet(FxIndexSet<AnySubscriber>, usize);
-
-/// Smallest size at which a set is swept for dead subscribers.
-const SWEEP_FLOOR: usize = 16;
+pub struct SubscriberSet(FxIndexSet<AnySubscriber>);
 
 impl SubscriberSet {
     pub fn new() -> Self {
-        Self(
-            FxIndexSet::with_capacity_and_hasher(2, Default::default()),
-            SWEEP_FLOOR,
-        )
+        Self(FxIndexSet::with_capacity_and_hasher(2, Default::default()))
     }
 
     pub fn subscribe(&mut self, subscriber: AnySubscriber) {
-        if self.0.len() >= self.1.max(SWEEP_FLOOR) {
-            // `retain` keeps the order, which effects rely on (see `unsubscribe`).
-            self.0.retain(|s| s.1.strong_count() > 0);
-            self.1 = (2 * self.0.len()).max(SWEEP_FLOOR);
+        // Backported from 0.3.0-rc1 (see PATCHED.md).
+        // A subscriber dropped without running again (such as a removed
+        // `<For>` row's render effect) never unsubscribes itself. Drop such
+        // entries when the set would reallocate; `retain` keeps the order
+        // `unsubscribe` relies on. See `OwnerInner::push_child` for why the
+        // reserve keeps this amortized O(1).
+        if self.0.len() == self.0.capacity() {
+            self.0.retain(|subscriber| subscriber.1.strong_count() > 0);
+            self.0.reserve(self.0.len());
         }
         self.0.insert(subscriber);
     }
