@@ -72,16 +72,23 @@ impl Future for Tripped {
     type Output = String;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<String> {
-        let mut inner = self.wire.0.borrow_mut();
-        if let Some(reason) = &inner.reason {
-            return Poll::Ready(reason.clone());
-        }
         let waiter = self.waiter;
-        match inner.wakers.iter_mut().find(|(w, _)| *w == waiter) {
-            Some((_, kept)) if kept.will_wake(cx.waker()) => {}
-            Some((_, kept)) => kept.clone_from(cx.waker()),
-            None => inner.wakers.push((waiter, cx.waker().clone())),
-        }
+        // A replaced waker is dropped after the wire is let go: dropping a waker can drop a
+        // task, and with it another waiter of this wire.
+        let _replaced = {
+            let mut inner = self.wire.0.borrow_mut();
+            if let Some(reason) = &inner.reason {
+                return Poll::Ready(reason.clone());
+            }
+            match inner.wakers.iter_mut().find(|(w, _)| *w == waiter) {
+                Some((_, kept)) if kept.will_wake(cx.waker()) => None,
+                Some((_, kept)) => Some(std::mem::replace(kept, cx.waker().clone())),
+                None => {
+                    inner.wakers.push((waiter, cx.waker().clone()));
+                    None
+                }
+            }
+        };
         Poll::Pending
     }
 }
@@ -89,10 +96,23 @@ impl Future for Tripped {
 impl Drop for Tripped {
     fn drop(&mut self) {
         let waiter = self.waiter;
-        // Not borrowed here: a drop never runs inside `trip` or `poll` of the same wire.
-        if let Ok(mut inner) = self.wire.0.try_borrow_mut() {
-            inner.wakers.retain(|(w, _)| *w != waiter);
-        }
+        // Taken out under the borrow, dropped after it (see `poll`). Nothing holds the borrow
+        // while a waker or a task is dropped, so it is free here.
+        let removed = match self.wire.0.try_borrow_mut() {
+            Ok(mut inner) => inner
+                .wakers
+                .iter()
+                .position(|(w, _)| *w == waiter)
+                .map(|at| inner.wakers.remove(at)),
+            Err(_) => {
+                debug_assert!(
+                    false,
+                    "a tripwire was borrowed while one of its waiters dropped"
+                );
+                None
+            }
+        };
+        drop(removed);
     }
 }
 
