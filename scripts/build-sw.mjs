@@ -39,32 +39,42 @@ function files(dir) {
   });
 }
 
-// wasm-bindgen can write one `inline_js` block as several identical snippet files
-// (inline1.js … inline3.js) of which the glue imports one, and trunk preloads them all. Drop
-// the copies nothing imports, and their preload links: the page stops fetching them, the
-// worker stops precaching them and the size budget stops counting them.
-function pruneUnusedSnippets() {
+// An incremental build can leave wasm-bindgen's output with extra copies of one `inline_js`
+// snippet (inline2.js, inline3.js byte for byte the imported inline1.js) that no glue imports
+// but trunk still preloads. Drop such copies, only ever a `.js` file identical to an imported
+// snippet beside it, and their preload links: the page does not fetch them, the worker does
+// not precache them and the size budget does not count them.
+function pruneUnusedSnippetCopies() {
   const all = files(staging);
   const imported = new Set();
-  for (const js of all.filter((path) => path.endsWith('.js'))) {
+  for (const js of all.filter((path) => /\.m?js$/.test(path))) {
     const text = readFileSync(js, 'utf8');
-    for (const [, spec] of text.matchAll(/['"]((?:\.{1,2}\/|\/)?[^'"\s]*snippets\/[^'"\s]+\.js)['"]/g)) {
+    for (const [, spec] of text.matchAll(/['"]((?:\.{1,2}\/|\/)?[^'"\s]*snippets\/[^'"\s]+)['"]/g)) {
       imported.add(spec.startsWith('/') ? join(staging, spec) : resolve(dirname(js), spec));
     }
   }
-  const unused = all.filter((path) => path.includes(`${sep}snippets${sep}`) && !imported.has(path));
-  for (const path of unused) rmSync(path);
+  const sameBytes = (a, b) => readFileSync(a).equals(readFileSync(b));
+  const copies = all.filter(
+    (path) =>
+      path.includes(`${sep}snippets${sep}`) &&
+      path.endsWith('.js') &&
+      !imported.has(path) &&
+      [...imported].some((used) => dirname(used) === dirname(path) && existsSync(used) && sameBytes(used, path)),
+  );
+  if (copies.length === 0) return;
   const indexPath = join(staging, 'index.html');
   let html = readFileSync(indexPath, 'utf8');
-  for (const path of unused) {
+  for (const path of copies) {
+    rmSync(path);
     const url = `/${relative(staging, path).split(sep).join('/')}`;
-    const link = new RegExp(`<link rel="modulepreload" href="${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*>`, 'g');
-    html = html.replace(link, '');
+    const escaped = url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    html = html.replace(new RegExp(`<link\\b[^>]*\\bhref="${escaped}"[^>]*>`, 'g'), '');
+    if (html.includes(`"${url}"`)) throw new Error(`index.html still refers to the dropped copy ${url}`);
   }
   writeFileSync(indexPath, html);
-  if (unused.length) console.log(`snippets: dropped ${unused.length} not imported by any glue`);
+  console.log(`snippets: dropped ${copies.length} unused copies (${copies.map((p) => relative(staging, p)).join(', ')})`);
 }
-pruneUnusedSnippets();
+pruneUnusedSnippetCopies();
 
 const entries = files(staging)
   .filter((path) => !path.endsWith(`${sep}sw.js`))
