@@ -132,8 +132,9 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
-/// Re-reads the manifest whenever the path changes (rate-limited in `boot::refresh`), and
-/// updates the boot hint for the new address.
+/// After each navigation (not at boot): re-reads the manifest (rate-limited in
+/// `boot::refresh`), updates the boot hint for the new address, and looks for a new shell build
+/// (at most once a minute; loading the page already made the browser look).
 #[component]
 fn RefreshOnNavigation() -> impl IntoView {
     let state = use_shell();
@@ -144,6 +145,7 @@ fn RefreshOnNavigation() -> impl IntoView {
         if previous.is_some_and(|p| p != path) {
             boot::refresh(state, runtime);
             preload::remember_page(runtime, &path);
+            crate::offline::check_after_navigation();
         }
         path
     });

@@ -8,15 +8,6 @@ use crate::state::use_shell;
 #[component]
 pub fn UpdateBanner() -> impl IntoView {
     let state = use_shell();
-    let location = crate::navigation::use_location();
-    // Not at boot: loading the page already made the browser look at the worker's script.
-    Effect::new(move |previous: Option<String>| {
-        let path = location.pathname.get();
-        if previous.is_some_and(|p| p != path) {
-            offline::check_after_navigation();
-        }
-        path
-    });
     view! {
         <span
             class="sr-only"
