@@ -17,6 +17,7 @@ struct Inner {
     next_waiter: u64,
 }
 
+/// Cheap to clone; every clone sees the same trip.
 #[derive(Clone, Default)]
 pub struct Tripwire(Rc<RefCell<Inner>>);
 
@@ -132,11 +133,17 @@ mod tests {
         }
     }
 
+    /// A waker that counts its wakes.
+    fn counting_waker() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        (count, waker)
+    }
+
     #[test]
     fn pending_until_tripped_then_wakes_and_resolves() {
         let wire = Tripwire::default();
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(count.clone());
+        let (count, waker) = counting_waker();
         let mut cx = Context::from_waker(&waker);
         let mut waiting = std::pin::pin!(wire.tripped());
         assert!(waiting.as_mut().poll(&mut cx).is_pending());
@@ -168,8 +175,7 @@ mod tests {
     #[test]
     fn a_waiter_dropped_before_the_trip_leaves_no_waker_behind() {
         let wire = Tripwire::default();
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(count.clone());
+        let (count, waker) = counting_waker();
         let mut cx = Context::from_waker(&waker);
         // What `guarded` does on every lifecycle call of a pooled instance: race the wire and
         // drop it when the call wins.
