@@ -2,14 +2,14 @@
 //! command durable on the device before sending it, and sends it to the nearest healthy region.
 
 pub mod app_slot;
-pub mod clock;
+/// The browser's clocks, the early reads of `index.html` and the app loader (shared with the
+/// boot module).
+pub use mfe_app_loader::{clock, early_reads, loader};
 pub mod connectivity;
-pub mod early_reads;
 pub mod host_api;
 /// `fetch` with a deadline (shared with the service worker's drain).
 pub use mfe_outbox_web::fetch;
 pub mod identity;
-pub mod loader;
 pub mod manifest_source;
 pub mod navigation;
 pub mod offline;

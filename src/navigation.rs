@@ -73,17 +73,8 @@ impl Page {
     }
 }
 
-/// Whether a link to `href` is the current page: the path is `href` or lies under it
-/// (`/tasks` for `/tasks/42`), the home link only for the home page. Sets `aria-current`.
-pub fn is_current(href: &str, path: &str) -> bool {
-    let href = href.trim_end_matches('/');
-    let path = path.trim_end_matches('/');
-    path == href
-        || (!href.is_empty()
-            && path
-                .strip_prefix(href)
-                .is_some_and(|rest| rest.starts_with('/')))
-}
+/// Whether a link is the current page (shared with the boot module's frame).
+pub use mfe_manifest::placement::is_current;
 
 fn current_path() -> String {
     window()
@@ -228,7 +219,7 @@ pub fn Link(#[prop(into)] href: String, children: Children) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_current, Page};
+    use super::Page;
 
     #[test]
     fn a_path_is_home_the_inspector_or_an_app_page() {
@@ -239,18 +230,5 @@ mod tests {
         assert_eq!(Page::for_path("/tasks"), Page::App);
         assert_eq!(Page::for_path("/inspector-notes"), Page::App);
         assert_eq!(Page::for_path("/tasks/inspector"), Page::App);
-    }
-
-    #[test]
-    fn a_link_is_current_on_its_path_and_below_it() {
-        assert!(is_current("/", "/"));
-        assert!(!is_current("/", "/tasks"));
-        assert!(is_current("/tasks", "/tasks"));
-        assert!(is_current("/tasks", "/tasks/"));
-        assert!(is_current("/tasks/", "/tasks"));
-        assert!(is_current("/tasks", "/tasks/42"));
-        assert!(!is_current("/tasks", "/tasks-archive"));
-        assert!(!is_current("/tasks/42", "/tasks"));
-        assert!(!is_current("/catalog", "/tasks"));
     }
 }

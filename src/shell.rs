@@ -11,7 +11,7 @@ use crate::manifest_source;
 use crate::navigation::{self, use_location, Link, Page};
 use crate::outbox;
 use crate::routing;
-use crate::runtime::placement::{self, Placement};
+use crate::runtime::placement::{self, nav_links, Placement};
 use crate::runtime::records::{use_runtime, RuntimeState};
 use crate::runtime::{boot, preload, storage};
 use crate::state::{use_shell, ManifestState, ShellState};
@@ -19,22 +19,6 @@ use crate::ui::inspector::Inspector;
 use crate::ui::outbox_panel::OutboxPanel;
 use crate::ui::status_bar::StatusBar;
 use crate::ui::update_banner::UpdateBanner;
-
-/// The first path of each app's routes that can be linked to (no `:param`), for the nav.
-fn nav_links(m: &mfe_manifest::ValidatedManifest) -> Vec<(String, String)> {
-    m.manifest
-        .apps
-        .values()
-        .filter_map(|v| {
-            let route = v.current.routes.iter().find(|r| !r.contains(':'))?;
-            let route = route.trim_end_matches("/*");
-            Some((
-                v.current.name.clone(),
-                if route.is_empty() { "/" } else { route }.to_string(),
-            ))
-        })
-        .collect()
-}
 
 async fn boot(state: ShellState, runtime: RuntimeState) {
     // The outbox opens first: pending commands are shown (and kept) whatever else fails.
@@ -287,21 +271,5 @@ fn AppPage() -> impl IntoView {
             <p role="alert" class="notice" data-testid="page-notice">{reason}</p>
         }
         .into_any(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::nav_links;
-
-    #[test]
-    fn nav_links_use_the_first_linkable_route() {
-        let text = r#"{"schema":1,"generated_at":"2026-01-01T00:00:00Z","apps":{
-          "tasks":{"current":{"name":"tasks","version":"1.0.0","entry":"/apps/tasks/1.0.0/t.js",
-            "integrity":{"entry":"sha384-OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb"},
-            "routes":["/tasks/:id","/tasks/*"],"requires":1}}}}"#;
-        let m = mfe_manifest::parse_manifest(text).unwrap();
-        assert!(m.is_clean(), "{:?}", m.disabled);
-        assert_eq!(nav_links(&m), [("tasks".to_string(), "/tasks".to_string())]);
     }
 }

@@ -1,7 +1,7 @@
 //! The micro-app runtime. Decisions live in plain-Rust modules tested natively (`status`,
-//! `config`, `fallback`, `gate`, `bus`, `placement`, `blame`, `tripwire`); the browser
-//! adapters around them stay thin (`instances`, `events`, `records`, `preload`, `boot`,
-//! `storage`, `dev_override`, `crash_watch`).
+//! `config`, `fallback`, `gate`, `bus`, `blame`, `tripwire`, and `placement` from the manifest
+//! core); the browser adapters around them stay thin (`instances`, `events`, `records`,
+//! `preload`, `boot`, `storage`, `dev_override`, `crash_watch`).
 
 pub mod blame;
 pub mod boot;
@@ -14,7 +14,8 @@ pub mod events;
 pub mod fallback;
 pub mod gate;
 pub mod instances;
-pub mod placement;
+/// What mounts where (in the manifest core, shared with the boot module).
+pub use mfe_manifest::placement;
 pub mod preload;
 pub mod records;
 pub mod status;

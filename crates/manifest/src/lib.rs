@@ -11,6 +11,8 @@
 //! - [`merge`], [`rollback`] and [`remove`] are the deployer's edits, as pure functions.
 //! - [`match_route`], [`active_apps`] and [`resolve_slot`] decide what mounts where.
 //! - [`versions_to_try`] lists the versions the client may fall back to.
+//! - [`placement`] puts those decisions together: which app versions mount in which mount
+//!   point of a page.
 //! - [`sri`] and [`verify_sri`] compute and check subresource-integrity strings.
 
 mod checks;
@@ -19,6 +21,7 @@ mod edit;
 mod entry;
 mod error;
 mod parse;
+pub mod placement;
 mod rollback;
 mod routes;
 mod rules;

@@ -23,7 +23,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::clock::monotonic_ms;
 use crate::early_reads;
-use crate::fetch::{send_with_timeout, within};
+use mfe_outbox_web::fetch::{send_with_timeout, within};
 
 #[wasm_bindgen(inline_js = "export function import_module(url) { return import(url); }")]
 extern "C" {

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::{active_apps, check_requires, resolve_slot, versions_to_try, ValidatedManifest};
 use mfe_contract::{AppDescriptor, AppVersions};
-use mfe_manifest::{active_apps, check_requires, resolve_slot, versions_to_try, ValidatedManifest};
 
 /// The mount point routed apps go to.
 pub const MAIN: &str = "main";
@@ -155,11 +155,57 @@ pub fn first_tries_on_page(
     out
 }
 
+/// The page's app that the boot module may show before the shell has started: the only app
+/// routed at `path` that can run, at its current version. None on the shell's own pages and
+/// where no app or several apps are routed; those wait for the shell, which also handles every
+/// fallback to an earlier version.
+pub fn boot_placement(
+    manifest: &ValidatedManifest,
+    path: &str,
+    host_api: u32,
+) -> Option<Placement> {
+    if SHELL_PAGES.contains(&path) {
+        return None;
+    }
+    let mut routed = for_route(manifest, path, host_api);
+    if routed.len() != 1 || routed[0].versions.is_empty() {
+        return None;
+    }
+    routed.pop()
+}
+
+/// The nav's links: each app's first route that can be linked to (no `:param`), by app name.
+pub fn nav_links(manifest: &ValidatedManifest) -> Vec<(String, String)> {
+    manifest
+        .manifest
+        .apps
+        .values()
+        .filter_map(|v| {
+            let route = v.current.routes.iter().find(|r| !r.contains(':'))?;
+            let route = route.trim_end_matches("/*");
+            Some((
+                v.current.name.clone(),
+                if route.is_empty() { "/" } else { route }.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// Whether a link to `href` is the current page: the path is `href` or lies under it
+/// (`/tasks` for `/tasks/42`), the home link only for the home page. Sets `aria-current`.
+pub fn is_current(href: &str, path: &str) -> bool {
+    let href = href.trim_end_matches('/');
+    let path = path.trim_end_matches('/');
+    path == href
+        || (!href.is_empty()
+            && path
+                .strip_prefix(href)
+                .is_some_and(|rest| rest.starts_with('/')))
+}
+
 #[cfg(test)]
 mod tests {
-    use mfe_manifest::{
-        empty_manifest, merge, parse_manifest, sri, to_json, SlotSpec, SriAlgorithm,
-    };
+    use crate::{empty_manifest, merge, parse_manifest, sri, to_json, SlotSpec, SriAlgorithm};
 
     use super::*;
 
@@ -288,5 +334,67 @@ mod tests {
         assert_eq!(names("prod"), ["tasks", "catalog"]);
         assert_eq!(names("dev"), ["devtools", "tasks", "catalog"]);
         assert!(["dev", "prod"].contains(&env()));
+    }
+
+    #[test]
+    fn the_boot_module_takes_only_a_single_runnable_routed_app_at_its_current_version() {
+        let m = manifest(vec![
+            app("tasks", "1.0.0", 1, vec![slot("sidebar", 10, &[])]),
+            app("tasks", "1.1.0", 1, vec![]),
+            app("future", "1.0.0", 9, vec![]),
+        ]);
+        let tasks = boot_placement(&m, "/tasks/7", 1).unwrap();
+        assert_eq!((tasks.slot.as_str(), tasks.name.as_str()), (MAIN, "tasks"));
+        assert_eq!(tasks.versions[0].version, "1.1.0");
+        assert_eq!(
+            (tasks.base_path.as_str(), tasks.params["*"].as_str()),
+            ("/tasks", "7")
+        );
+        // No runnable version, nothing routed, or the shell's own pages: the shell decides.
+        assert_eq!(boot_placement(&m, "/future", 1), None);
+        assert_eq!(boot_placement(&m, "/nowhere", 1), None);
+        let mut everywhere = app("home-grabber", "1.0.0", 1, vec![]);
+        everywhere.routes = vec!["/*".into()];
+        let m = manifest(vec![everywhere.clone()]);
+        assert_eq!(boot_placement(&m, "/", 1), None);
+        assert_eq!(boot_placement(&m, "/inspector", 1), None);
+        assert!(boot_placement(&m, "/elsewhere", 1).is_some());
+        // Two apps on one route: the order and fallbacks of both are the shell's to handle.
+        let mut second = app("second", "1.0.0", 1, vec![]);
+        second.routes = vec!["/*".into()];
+        let m = manifest(vec![everywhere, second]);
+        assert_eq!(for_route(&m, "/elsewhere", 1).len(), 2);
+        assert_eq!(boot_placement(&m, "/elsewhere", 1), None);
+    }
+
+    #[test]
+    fn nav_links_use_the_first_linkable_route() {
+        let mut tasks = app("tasks", "1.0.0", 1, vec![]);
+        tasks.routes = vec!["/tasks/:id".into(), "/tasks/*".into()];
+        let mut home = app("home", "1.0.0", 1, vec![]);
+        home.routes = vec!["/*".into()];
+        let mut hidden = app("hidden", "1.0.0", 1, vec![slot("sidebar", 0, &[])]);
+        hidden.routes = vec![];
+        let m = manifest(vec![tasks, home, hidden]);
+        assert_eq!(
+            nav_links(&m),
+            [
+                ("home".to_string(), "/".to_string()),
+                ("tasks".to_string(), "/tasks".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_link_is_current_on_its_path_and_below_it() {
+        assert!(is_current("/", "/"));
+        assert!(!is_current("/", "/tasks"));
+        assert!(is_current("/tasks", "/tasks"));
+        assert!(is_current("/tasks", "/tasks/"));
+        assert!(is_current("/tasks/", "/tasks"));
+        assert!(is_current("/tasks", "/tasks/42"));
+        assert!(!is_current("/tasks", "/tasks-archive"));
+        assert!(!is_current("/tasks/42", "/tasks"));
+        assert!(!is_current("/catalog", "/tasks"));
     }
 }

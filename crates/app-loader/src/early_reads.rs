@@ -12,7 +12,7 @@ use mfe_contract::AppFile;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::fetch::{within, FetchFailure};
+use mfe_outbox_web::fetch::{within, FetchFailure};
 
 /// Where `index.html` leaves its reads of `/manifest.json` and `/regions.json`: promises by path.
 const SHELL_READS: &str = "__mfeEarlyReads";
