@@ -2,7 +2,7 @@
 // (DESIGN §4). A module worker: it imports the outbox drain (Rust, wasm-bindgen `--target web`).
 //
 // - The shell's own files (hashed by the build) are precached at install; the list below is
-//   written by scripts/build-sw.mjs after every trunk build, so a new shell build is a new
+//   written by scripts/post-build.mjs after every trunk build, so a new shell build is a new
 //   worker, which installs in the background and waits until the user chooses "Update".
 //   Static routes send the page's requests for them straight to that cache (staticRoutes).
 // - Micro-app assets live under immutable /apps/<name>/<version>/ URLs: cache-first, kept

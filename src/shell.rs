@@ -27,6 +27,8 @@ async fn boot(state: ShellState, runtime: RuntimeState) {
     let manifest = boot::load(state, runtime).await;
     // Synchronously after the manifest is published, before its effects draw the page.
     preload::start_for_page(runtime);
+    // The page's slot takes the boot module's app as it mounts; if none does, it goes.
+    crate::runtime::instances::release_unclaimed();
     let fallback = runtime
         .validated
         .with_untracked(|m| m.as_ref().map(|m| m.manifest.clone()));

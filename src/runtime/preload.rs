@@ -50,7 +50,10 @@ pub fn start_for_page(runtime: RuntimeState) {
     let first_tries = first_tries_at(runtime, &path);
     let timeout = runtime.config.get_untracked().load();
     for d in &first_tries {
-        loader::start_preparing(d, timeout);
+        // The boot module's app: it fetched or is fetching those files itself.
+        if !instances::boot_is_loading(d) {
+            loader::start_preparing(d, timeout);
+        }
     }
     early_reads::drop_app_files();
     remember_for_next_load(&path, &first_tries);

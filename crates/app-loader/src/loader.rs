@@ -85,6 +85,28 @@ pub fn is_prepared(d: &AppDescriptor) -> bool {
     PREPARED.with(|p| p.borrow().contains_key(&prepared_key(d)))
 }
 
+/// Keeps a version whose files were fetched, verified and compiled elsewhere (by the boot
+/// module, which hands them over with the instance it mounted), so the next instance of it and
+/// the idle preloader use them instead of fetching and compiling again.
+pub fn keep_prepared(
+    d: &AppDescriptor,
+    js: Vec<u8>,
+    wasm: Option<js_sys::WebAssembly::Module>,
+    bytes: u64,
+    fetch_ms: f64,
+    compile_ms: f64,
+) {
+    let prepared = Prepared {
+        js: Rc::new(js),
+        wasm,
+        bytes,
+        fetch_ms,
+        compile_ms,
+        spare: Rc::default(),
+    };
+    PREPARED.with(|p| p.borrow_mut().insert(prepared_key(d), prepared));
+}
+
 /// Forgets a version's bytes, e.g. after its glue failed to initialise.
 pub fn forget(d: &AppDescriptor) {
     PREPARED.with(|p| p.borrow_mut().remove(&prepared_key(d)));

@@ -1,7 +1,7 @@
 //! The service worker's entry into the outbox: `drain(regionsJson, preferred)` delivers what
 //! the pages saved, under the same lock and with the same store, transport and outbox core as a
 //! page (see `mfe_outbox_web::background`), trying the region the pages chose last first. Built
-//! by `scripts/build-sw.mjs` with `wasm-bindgen --target web`, imported by `sw.js` (a module
+//! by `scripts/post-build.mjs` with `wasm-bindgen --target web`, imported by `sw.js` (a module
 //! worker).
 
 use mfe_contract::RegionInfo;

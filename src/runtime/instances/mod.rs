@@ -2,8 +2,10 @@
 //! instance, wasm memory and host object. An instance that unmounted cleanly stays loaded
 //! (NOT_MOUNTED) so coming back to the route is fast; one that failed is dropped at once and
 //! never reused; a newer version in the same mount point replaces the older one. An uncaught
-//! error from an instance's code at any time stops it (`crash`).
+//! error from an instance's code at any time stops it (`crash`). The page's first routed app
+//! may be one the boot module started, which the shell adopts (`adopt`).
 
+mod adopt;
 mod crash;
 
 use std::cell::{Cell, RefCell};
@@ -17,6 +19,7 @@ use leptos::prelude::GetUntracked;
 use mfe_contract::AppDescriptor;
 use wasm_bindgen::JsValue;
 
+pub use adopt::{boot_is_loading, release_unclaimed};
 pub use crash::{crashed, watched, Blamed};
 
 use crate::clock::monotonic_ms;
@@ -177,6 +180,10 @@ pub async fn mount(
         r.version = d.version.clone();
         r.source = d.entry.clone();
     });
+    // The page's routed app may already run, started by the boot module before the shell.
+    if let Some(outcome) = adopt::claim(ctx, d, target, report).await {
+        return outcome;
+    }
     wait_for_unmount(&key).await;
     let idle = POOL.with(|p| p.borrow().get(&key).cloned());
     let idle = idle.filter(|i| i.borrow().status == Status::NotMounted);
