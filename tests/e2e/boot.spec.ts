@@ -6,7 +6,17 @@
  * where the boot module makes that attempt.
  */
 import { test, expect, addTask, waitForRegions } from './fixtures';
+import { cdn } from './fixtures/cdn';
 import { everywhere, expectOncePerId } from './fixtures/delivery';
+
+// Every test starts from, and leaves, the manifest the stack was published with.
+let manifestBefore = '';
+test.beforeEach(() => {
+  manifestBefore = cdn.snapshot();
+});
+test.afterEach(() => {
+  cdn.restore(manifestBefore);
+});
 
 type Seen = { appInBootFrame: boolean; shellFrameShown: boolean };
 
@@ -88,5 +98,24 @@ test('on the shell’s own pages the boot module stands aside', async ({ page, c
   expect(handoff).toBeNull();
   await expect(page.locator('#mfe-boot')).toHaveCount(0);
   await expect(page.locator('html')).not.toHaveClass(/booting/);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a manifest nested far too deep: the boot module stands aside, the shell falls back to the last good one', async ({
+  page,
+  consoleErrors,
+}) => {
+  await page.goto('/tasks');
+  await expect(page.getByTestId('app-slot-main')).toHaveAttribute('data-status', 'mounted');
+  // Valid JSON at the top, then 100,000 nested arrays: more than any parser here may recurse.
+  const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+  cdn.restore(manifestBefore.replace(/^\{/, `{"deep": ${deep},`));
+  await page.reload();
+  await expect(page.getByTestId('manifest-notice')).toBeVisible();
+  await expect(page.getByTestId('app-slot-main')).toHaveAttribute('data-status', 'mounted');
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  const handoff = await page.evaluate(async () => await (window as unknown as { __mfeBoot?: Promise<unknown> }).__mfeBoot);
+  expect(handoff).toBeNull();
+  await expect(page.locator('#mfe-boot')).toHaveCount(0);
   expect(consoleErrors).toEqual([]);
 });

@@ -8,7 +8,8 @@
 //!   start later (or never, if ended first), reads answer as the shell does when it knows
 //!   nothing; once plugged, everything goes to the shell's host, in the order it was made.
 //! - A failing mount is handed over as that version's first attempt, with the loader's reason.
-//! - Nothing to do (no early read, a page with no routed app): `null`, and no frame.
+//! - Nothing to do (no early read, a page with no routed app) or a manifest nested far too deep:
+//!   `null`, and no frame.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
@@ -339,5 +340,33 @@ async fn without_an_early_read_or_a_routed_app_the_shell_does_it_all() {
     go_to("/nowhere");
     assert!(mfe_boot::boot().await.is_null(), "nothing routed here");
     assert!(frame().is_none() && !booting());
+    clean_up();
+}
+
+#[wasm_bindgen_test]
+async fn a_manifest_nested_ten_thousand_deep_is_refused_not_a_crash() {
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let text = format!(r#"{{"schema":1,"generated_at":"{T}","apps":{{}},"x":{deep}}}"#);
+    let response = web_sys::Response::new_with_opt_str(Some(&text)).unwrap();
+    Reflect::set(
+        &js_sys::global(),
+        &"__mfeBootManifest".into(),
+        &Promise::resolve(&response),
+    )
+    .unwrap();
+    go_to("/probe");
+    assert!(
+        mfe_boot::boot().await.is_null(),
+        "the shell reads and reports it"
+    );
+    assert!(frame().is_none() && !booting());
+    // The module still works afterwards.
+    leave_manifest(descriptor("after-deep", false));
+    let handoff = mfe_boot::boot().await;
+    assert_eq!(
+        get(&handoff, "stage").as_string().as_deref(),
+        Some("mounted")
+    );
+    call(&get(&handoff, "watch"), "stop", &[]);
     clean_up();
 }
