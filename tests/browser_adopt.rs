@@ -28,22 +28,29 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(inline_js = r#"
-export function serve(path, body) {
-  const served = (window.__served = window.__served || {});
-  served[path] = body;
-  if (window.__unserved) return;
-  const unserved = (window.__unserved = window.fetch);
-  window.fetch = (input, init) => {
-    const url = new URL(typeof input === 'string' ? input : input.url, location.href);
-    const found = served[url.pathname];
-    if (found === undefined) return unserved(input, init);
-    return Promise.resolve(new Response(found, { headers: { 'content-type': 'text/javascript' } }));
-  };
-}
-"#)]
-extern "C" {
-    fn serve(path: &str, body: &str);
+/// Answers the page's `fetch` of `path` with `body`, as a server of the app's files would (the
+/// manifest only names same-origin paths under `/apps/<name>/<version>/`).
+fn serve(path: &str, body: &str) {
+    let install: Function = js_sys::eval(
+        "(path, body) => {
+            const served = (window.__served = window.__served || {});
+            served[path] = body;
+            if (window.__unserved) return;
+            const unserved = (window.__unserved = window.fetch);
+            window.fetch = (input, init) => {
+                const url = new URL(typeof input === 'string' ? input : input.url, location.href);
+                const found = served[url.pathname];
+                if (found === undefined) return unserved(input, init);
+                const headers = { 'content-type': 'text/javascript' };
+                return Promise.resolve(new Response(found, { headers }));
+            };
+        }",
+    )
+    .unwrap()
+    .unchecked_into();
+    install
+        .call2(&JsValue::NULL, &path.into(), &body.into())
+        .unwrap();
 }
 
 const T: &str = "2026-01-01T00:00:00Z";
