@@ -3,8 +3,9 @@
 //! first mount in `main` finds its hand-over where `index.html` leaves it (`__mfeBoot`).
 //!
 //! - The same version: adopted, not loaded again (one `bootstrap`, one `mount`); its DOM moves
-//!   into the slot, the boot frame goes, the app's host now reaches the shell's, and the
-//!   instance is pooled like any other (unmount, then mount again without a new load).
+//!   into the slot with the focus it had, the boot frame goes, the app's host now reaches the
+//!   shell's, and the instance is pooled like any other (unmount, then mount again without a
+//!   new load).
 //! - A failed boot attempt: that version's first attempt, not tried again.
 //! - A hand-over for another version: the app is unmounted and the frame removed; the slot
 //!   mounts its version itself.
@@ -69,7 +70,11 @@ fn app(version: &str, fault: bool) -> AppDescriptor {
     let mount = if fault {
         "throw new Error('no room')"
     } else {
-        "p.element.textContent = 'probe on screen'"
+        "p.element.textContent = 'probe on screen';
+         const field = document.createElement('input');
+         field.id = 'probe-field';
+         p.element.append(field);
+         field.focus()"
     };
     let js = format!(
         "const log = (what) => (window.__calls = window.__calls || []).push('{version} ' + what);
@@ -200,6 +205,9 @@ async fn the_first_main_mount_adopts_the_running_app_instead_of_loading_it_again
         Some("probe on screen")
     );
     assert!(!frame_is_up(), "the boot frame is gone, the shell's shows");
+    // The field the app focused on mount still has the focus after the move.
+    let focused = window().document().unwrap().active_element();
+    assert_eq!(focused.map(|f| f.id()).as_deref(), Some("probe-field"));
 
     // The host the app got from the boot module now reaches the shell's.
     let host = get(&get(&js_sys::global(), "__props"), "host");

@@ -301,7 +301,16 @@ fn adopt(
     POOL.with(|p| p.borrow_mut().insert(key.clone(), instance.clone()));
     evict_others(slot, d, &key);
     if let Some(element) = field(handoff, "element").dyn_ref::<web_sys::Node>() {
+        // Moving a node blurs whatever inside it had the focus (an app that focuses its first
+        // field on mount): it gets the focus back.
+        let focused = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .filter(|a| element.contains(Some(a)));
         let _ = target.element.append_child(element);
+        if let Some(focused) = focused.and_then(|f| f.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = focused.focus();
+        }
     }
     remove_frame(handoff);
     Mounted {
