@@ -413,6 +413,35 @@ pub async fn load(descriptor: &AppDescriptor) -> Result<LoadedApp, String> {
     })
 }
 
+/// The props an app's `bootstrap` and `mount` get (the micro-app ABI, DESIGN §3.1): its element,
+/// host object, name, version, base path, route parameters and mount point. One builder for
+/// the shell and the boot module, so an app adopted from the boot module saw the same shape.
+pub fn lifecycle_props(
+    element: &web_sys::HtmlElement,
+    host: &JsValue,
+    d: &AppDescriptor,
+    base_path: &str,
+    params: &std::collections::BTreeMap<String, String>,
+    slot: &str,
+) -> JsValue {
+    let set = |object: &js_sys::Object, k: &str, v: &JsValue| {
+        let _ = js_sys::Reflect::set(object, &JsValue::from_str(k), v);
+    };
+    let route_params = js_sys::Object::new();
+    for (k, v) in params {
+        set(&route_params, k, &JsValue::from_str(v));
+    }
+    let props = js_sys::Object::new();
+    set(&props, "element", element);
+    set(&props, "host", host);
+    set(&props, "name", &JsValue::from_str(&d.name));
+    set(&props, "version", &JsValue::from_str(&d.version));
+    set(&props, "basePath", &JsValue::from_str(base_path));
+    set(&props, "params", &route_params);
+    set(&props, "slot", &JsValue::from_str(slot));
+    props.into()
+}
+
 /// Calls an exported function, awaiting its promise within `timeout`. A throw, a rejection, a
 /// trap (wasm panic) or a timeout all come back as `Err` with a readable reason.
 pub async fn call(

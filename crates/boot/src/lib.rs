@@ -181,28 +181,6 @@ async fn start() -> Result<Object, String> {
     Ok(handoff)
 }
 
-/// The props `bootstrap` and `mount` get, as the shell builds them.
-fn props(
-    element: &web_sys::HtmlElement,
-    host: &JsValue,
-    d: &AppDescriptor,
-    p: &Placement,
-) -> Object {
-    let props = Object::new();
-    let params = Object::new();
-    for (k, v) in &p.params {
-        set(&params, k, &JsValue::from_str(v));
-    }
-    set(&props, "element", element);
-    set(&props, "host", host);
-    set(&props, "name", &JsValue::from_str(&d.name));
-    set(&props, "version", &JsValue::from_str(&d.version));
-    set(&props, "basePath", &JsValue::from_str(&p.base_path));
-    set(&props, "params", &params);
-    set(&props, "slot", &JsValue::from_str(&p.slot));
-    props
-}
-
 /// Loads, bootstraps and mounts `d` into the frame, writing into `out` what the shell needs to
 /// take the instance over (and how long each step took, for its inspector).
 async fn attempt(
@@ -238,7 +216,14 @@ async fn attempt(
     set(out, "compileMs", &prepared.compile_ms.into());
 
     let proxy = proxy_host(HOST_API_VERSION);
-    let props = props(&frame.element, &get(&proxy, "host"), d, placement);
+    let props = loader::lifecycle_props(
+        &frame.element,
+        &get(&proxy, "host"),
+        d,
+        &placement.base_path,
+        &placement.params,
+        &placement.slot,
+    );
     set(out, "props", &props);
     set(out, "plug", &get(&proxy, "plug"));
     let crashed = |stage: Stage| {
@@ -252,7 +237,7 @@ async fn attempt(
         }
     };
     let call = |name: &'static str, timeout: Duration| {
-        let (module, props) = (imported.module.clone(), JsValue::from(props.clone()));
+        let (module, props) = (imported.module.clone(), props.clone());
         async move { loader::call(&module, name, &props, timeout).await }
     };
     let result = call("bootstrap", loader::BOOTSTRAP_TIMEOUT).await;

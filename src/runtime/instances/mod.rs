@@ -106,21 +106,14 @@ impl Tracker<'_> {
 }
 
 fn props(target: &Target, host: &HostHandle, d: &AppDescriptor) -> JsValue {
-    let props = js_sys::Object::new();
-    let params = serde_wasm_bindgen::to_value(&target.params)
-        .unwrap_or_else(|_| js_sys::Object::new().into());
-    for (k, v) in [
-        ("element", JsValue::from(target.element.clone())),
-        ("host", host.object.clone().into()),
-        ("name", JsValue::from_str(&d.name)),
-        ("version", JsValue::from_str(&d.version)),
-        ("basePath", JsValue::from_str(&target.base_path)),
-        ("params", params),
-        ("slot", JsValue::from_str(&target.slot)),
-    ] {
-        let _ = js_sys::Reflect::set(&props, &JsValue::from_str(k), &v);
-    }
-    props.into()
+    loader::lifecycle_props(
+        &target.element,
+        &host.object,
+        d,
+        &target.base_path,
+        &target.params,
+        &target.slot,
+    )
 }
 
 /// Drops the other versions of this app in this mount point that are not on screen.
