@@ -323,7 +323,7 @@ impl CrashPanel {
 /// user already did or the slot is gone.
 fn schedule_retry(
     life: &Rc<RefCell<SlotLife>>,
-    config: crate::runtime::config::RuntimeConfig,
+    config: mfe_contract::RuntimeConfig,
     attempt: RwSignal<u32>,
     this_attempt: u32,
     retry_in: RwSignal<Option<u64>>,

@@ -97,27 +97,34 @@ pub async fn load_validated() -> Result<ManifestLoad, String> {
 }
 
 /// `regions.json`: the regions, and optionally router settings for this deployment (e.g. a
-/// test stack that probes more often than the 30 s default).
+/// test stack that probes more often than the 30 s default). Its micro-app runtime settings
+/// (`"runtime"`) are read apart (`mfe_contract::runtime::settings_in_regions_file`), as the
+/// boot module reads them.
 #[derive(serde::Deserialize)]
 pub struct RegionsFile {
     pub regions: Vec<RegionInfo>,
     #[serde(default)]
     pub router: Option<mfe_router::Config>,
-    /// Lifecycle timeouts and retry schedule for micro apps.
-    #[serde(default)]
-    pub runtime: Option<crate::runtime::config::RuntimeConfig>,
 }
 
-/// Regions from `regions.json`, or from the manifest when that file is missing.
-pub async fn load_regions(manifest: Option<&Manifest>) -> Result<RegionsFile, String> {
-    let text = match get_text("/regions.json").await {
+/// The text of `regions.json` (the early read the first time).
+pub async fn regions_text() -> Result<String, String> {
+    get_text("/regions.json").await
+}
+
+/// Regions from a `regions.json` answer (`Err` when it could not be fetched), or from the
+/// manifest when that file is missing.
+pub fn parse_regions(
+    text: Result<String, String>,
+    manifest: Option<&Manifest>,
+) -> Result<RegionsFile, String> {
+    let text = match text {
         Ok(text) => text,
         Err(e) => match manifest.filter(|m| !m.regions.is_empty()) {
             Some(m) => {
                 return Ok(RegionsFile {
                     regions: m.regions.clone(),
                     router: None,
-                    runtime: None,
                 })
             }
             None => return Err(e),

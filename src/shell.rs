@@ -4,9 +4,11 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mfe_contract::HOST_API_VERSION;
+use mfe_contract::runtime::settings_in_regions_file;
+use mfe_contract::{RuntimeConfig, HOST_API_VERSION};
 
 use crate::app_slot::AppSlot;
+use crate::fetch::within;
 use crate::manifest_source;
 use crate::navigation::{self, use_location, Link, Page};
 use crate::outbox;
@@ -24,7 +26,22 @@ async fn boot(state: ShellState, runtime: RuntimeState) {
     // The outbox opens first: pending commands are shown (and kept) whatever else fails.
     leptos::task::spawn_local(outbox::start(state));
     leptos::task::spawn_local(storage::check(runtime));
-    let manifest = boot::load(state, runtime).await;
+    // `regions.json` is read alongside the manifest (`index.html` asked for both at once). Its
+    // `"runtime"` settings bound every attempt from the first mount on, so the manifest is
+    // published once they are in, or `REGIONS_WAIT` after the manifest at the latest (the boot
+    // module waits as long).
+    let mut regions = std::pin::pin!(manifest_source::regions_text());
+    let mut answered = None;
+    let settings = async {
+        let Some(text) = within(regions.as_mut(), REGIONS_WAIT).await else {
+            return;
+        };
+        if let Ok(text) = &text {
+            apply_settings(runtime, text);
+        }
+        answered = Some(text);
+    };
+    let manifest = boot::load_then(state, runtime, settings).await;
     // Synchronously after the manifest is published, before its effects draw the page.
     preload::start_for_page(runtime);
     // The page's slot takes the boot module's app as it mounts; if none does, it goes.
@@ -38,11 +55,13 @@ async fn boot(state: ShellState, runtime: RuntimeState) {
     // Without a region list nothing can be sent: keep asking (e.g. the first visit was never
     // cached and the device is offline) until it comes, for at most an hour.
     for attempt in 0..REGIONS_ATTEMPTS {
-        match manifest_source::load_regions(fallback.as_ref()).await {
+        let text = match (attempt, answered.take()) {
+            (_, Some(text)) => text,
+            (0, None) => read_and_apply(runtime, regions.as_mut().await),
+            _ => read_and_apply(runtime, manifest_source::regions_text().await),
+        };
+        match manifest_source::parse_regions(text, fallback.as_ref()) {
             Ok(file) => {
-                if let Some(config) = file.runtime {
-                    runtime.config.set(config);
-                }
                 routing::start(state, file.regions, file.router.unwrap_or_default());
                 // Anything that waited for a region to be known goes now.
                 outbox::request_drain(state);
@@ -56,6 +75,31 @@ async fn boot(state: ShellState, runtime: RuntimeState) {
         gloo_timers::future::sleep(REGIONS_RETRY).await;
     }
 }
+
+/// Puts `regions.json`'s `"runtime"` settings in force, or says why they cannot be, and uses
+/// the defaults (the regions in the file are used either way).
+fn apply_settings(runtime: RuntimeState, text: &str) {
+    let (config, notice) = match settings_in_regions_file(text) {
+        Ok(config) => (config, None),
+        Err(e) => (
+            RuntimeConfig::default(),
+            Some(format!("{e}. Apps run with the default time limits.")),
+        ),
+    };
+    runtime.config.set(config);
+    runtime.settings_notice.set(notice);
+}
+
+/// A later `regions.json` answer: its settings apply from the next attempt on.
+fn read_and_apply(runtime: RuntimeState, text: Result<String, String>) -> Result<String, String> {
+    if let Ok(text) = &text {
+        apply_settings(runtime, text);
+    }
+    text
+}
+
+/// Longest wait for `regions.json` once the manifest is in, before the page is drawn.
+const REGIONS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How often, and how many times, the region list is asked for again when it is missing.
 const REGIONS_RETRY: std::time::Duration = std::time::Duration::from_secs(3);
@@ -178,6 +222,9 @@ fn ManifestNotices() -> impl IntoView {
     view! {
         {move || runtime.manifest_notice.get().map(|text| view! {
             <p class="notice" role="status" data-testid="manifest-notice">{text}</p>
+        })}
+        {move || runtime.settings_notice.get().map(|text| view! {
+            <p class="notice" role="status" data-testid="settings-notice">{text}</p>
         })}
         <Show when=move || !disabled().is_empty()>
             <section class="notice" aria-label="Unavailable apps" data-testid="disabled-apps">

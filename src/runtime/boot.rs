@@ -22,8 +22,20 @@ thread_local! {
 
 /// Reads the manifest and publishes it to the shell; `Err` only when nothing usable exists.
 pub async fn load(state: ShellState, runtime: RuntimeState) -> Result<(), String> {
+    load_then(state, runtime, async {}).await
+}
+
+/// [`load`], which runs `before_publishing` between reading the manifest and publishing it:
+/// at start, the deployment's runtime settings go in there, so the first mounts follow them.
+pub async fn load_then(
+    state: ShellState,
+    runtime: RuntimeState,
+    before_publishing: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
     GATE.with(|g| g.borrow_mut().try_start(monotonic_ms()));
-    let loaded = match manifest_source::load_validated().await {
+    let loaded = manifest_source::load_validated().await;
+    before_publishing.await;
+    let loaded = match loaded {
         Ok(loaded) => loaded,
         Err(reason) => {
             state.manifest.set(ManifestState::Failed(reason.clone()));

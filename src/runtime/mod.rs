@@ -1,13 +1,12 @@
 //! The micro-app runtime. Decisions live in plain-Rust modules tested natively (`status`,
-//! `config`, `fallback`, `gate`, `bus`, `blame`, `tripwire`, and `placement` from the manifest
-//! core); the browser adapters around them stay thin (`instances`, `events`, `records`,
+//! `fallback`, `gate`, `bus`, `blame`, `tripwire`, `placement` from the manifest core, and the
+//! settings in `mfe_contract::runtime`, which the boot module reads too); the browser adapters around them stay thin (`instances`, `events`, `records`,
 //! `preload`, `boot`, `storage`, `dev_override`, `crash_watch`).
 
 pub mod blame;
 pub mod boot;
 pub mod boot_hint;
 pub mod bus;
-pub mod config;
 pub mod crash_watch;
 pub mod dev_override;
 pub mod events;

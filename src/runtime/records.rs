@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use mfe_manifest::ValidatedManifest;
 
-use crate::runtime::config::RuntimeConfig;
 use crate::runtime::fallback::Rollback;
 use crate::runtime::status::Status;
+use mfe_contract::RuntimeConfig;
 
 /// Uncaught errors kept for the inspector (the newest).
 pub const MAX_CRASHES: usize = 20;
@@ -58,6 +58,8 @@ pub struct RuntimeState {
     pub validated: RwSignal<Option<ValidatedManifest>>,
     /// Set when the manifest in use is not the one just fetched, saying why.
     pub manifest_notice: RwSignal<Option<String>>,
+    /// Why `regions.json`'s `"runtime"` settings are not in force, when they cannot be used.
+    pub settings_notice: RwSignal<Option<String>>,
     pub config: RwSignal<RuntimeConfig>,
     /// Roles of the signed-in user, for slot filters (none by default).
     pub roles: RwSignal<Vec<String>>,
@@ -74,6 +76,7 @@ impl Default for RuntimeState {
         Self {
             validated: RwSignal::new(None),
             manifest_notice: RwSignal::new(None),
+            settings_notice: RwSignal::new(None),
             config: RwSignal::new(RuntimeConfig::default()),
             roles: RwSignal::new(Vec::new()),
             records: RwSignal::new(BTreeMap::new()),

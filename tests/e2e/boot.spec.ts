@@ -3,7 +3,8 @@
  * the shell has started, the shell takes that running app over instead of loading it again,
  * and the app works through the shell afterwards (a command made in it reaches the regions
  * once). Failures of the first attempt are covered by the runtime spec's rollback scenarios,
- * where the boot module makes that attempt.
+ * where the boot module makes that attempt, and the deployment's timeouts bounding it by the
+ * settings spec.
  */
 import { test, expect, addTask, waitForRegions } from './fixtures';
 import { cdn } from './fixtures/cdn';

@@ -31,10 +31,6 @@ extern "C" {
     fn import_module(url: &str) -> Result<js_sys::Promise, JsValue>;
 }
 
-pub const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
-pub const BOOTSTRAP_TIMEOUT: Duration = Duration::from_secs(4);
-pub const MOUNT_TIMEOUT: Duration = Duration::from_secs(3);
-
 /// Verified glue source and compiled wasm of one app version: everything but an instance.
 #[derive(Clone)]
 pub struct Prepared {
@@ -48,14 +44,6 @@ pub struct Prepared {
     /// One fresh glue instance imported while the wasm compiled, for the first [`import`]: the
     /// first mount does not wait for a `blob:` import. Taken once, shared by every copy.
     spare: Rc<RefCell<Option<Imported>>>,
-}
-
-/// A loaded app: its module namespace (lifecycle exports) and what loading cost.
-#[derive(Clone)]
-pub struct LoadedApp {
-    pub module: JsValue,
-    pub bytes: u64,
-    pub load_ms: f64,
 }
 
 /// How a preparation ended.
@@ -399,18 +387,6 @@ pub async fn instantiate(p: &Prepared, timeout: Duration) -> Result<(JsValue, f6
     let imported = import(p).await?;
     init(p, &imported.module, timeout).await?;
     Ok((imported.module, monotonic_ms() - started))
-}
-
-/// Fetches, verifies, imports and initialises one app version.
-pub async fn load(descriptor: &AppDescriptor) -> Result<LoadedApp, String> {
-    let started = monotonic_ms();
-    let prepared = prepare(descriptor, LOAD_TIMEOUT).await?;
-    let (module, _) = instantiate(&prepared, LOAD_TIMEOUT).await?;
-    Ok(LoadedApp {
-        module,
-        bytes: prepared.bytes,
-        load_ms: monotonic_ms() - started,
-    })
 }
 
 /// The props an app's `bootstrap` and `mount` get (the micro-app ABI, DESIGN §3.1): its element,

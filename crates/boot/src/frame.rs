@@ -9,10 +9,9 @@ use mfe_manifest::ValidatedManifest;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, HtmlElement};
 
-/// The id of the frame's root, which the shell removes when it takes over.
-pub const ROOT_ID: &str = "mfe-boot";
-/// The class on `<html>` while the frame is up.
-pub const BOOTING_CLASS: &str = "booting";
+/// The id of the frame's root, which the shell removes when it takes over, and the class on
+/// `<html>` while the frame is up.
+pub use mfe_contract::boot::{BOOTING_CLASS, FRAME_ID as ROOT_ID};
 
 pub struct Frame {
     pub root: Element,

@@ -19,7 +19,9 @@ use std::time::Duration;
 use js_sys::{Object, Reflect};
 use mfe_app_loader::clock::monotonic_ms;
 use mfe_app_loader::loader::{self, describe};
-use mfe_contract::{AppDescriptor, HOST_API_VERSION};
+use mfe_contract::boot::{LOADING_GLOBAL, MANIFEST_COPY_GLOBAL, REGIONS_COPY_GLOBAL};
+use mfe_contract::runtime::settings_in_regions_file;
+use mfe_contract::{AppDescriptor, BootStage, RuntimeConfig, HOST_API_VERSION};
 use mfe_manifest::placement::{boot_placement, Placement};
 use mfe_outbox_web::fetch::within;
 use wasm_bindgen::prelude::*;
@@ -38,33 +40,10 @@ extern "C" {
     fn parsed() -> js_sys::Promise;
 }
 
-/// Where the boot module says which app version it is loading, before it starts: the shell's
-/// early preparation of the page's apps leaves that one to it.
-pub const LOADING_GLOBAL: &str = "__mfeBootApp";
-
-/// Longest wait for the manifest's early answer and its body.
+/// Longest wait for the manifest's early answer, and again for its body.
 const MANIFEST_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The step an attempt reached: `load` (fetch, compile, glue, init), `bootstrap`, `mount`, or
-/// `mounted` when it succeeded. The shell steps its status machine through the same ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    Load,
-    Bootstrap,
-    Mount,
-    Mounted,
-}
-
-impl Stage {
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Load => "load",
-            Stage::Bootstrap => "bootstrap",
-            Stage::Mount => "mount",
-            Stage::Mounted => "mounted",
-        }
-    }
-}
+/// Longest wait for `regions.json`'s, once the manifest is in (`REGIONS_WAIT` in the shell).
+const REGIONS_WAIT: Duration = Duration::from_secs(1);
 
 /// Shows the page's app if the fast path applies. Resolves to the hand-over for the shell:
 /// `{ key, slot, stage, reason?, frame, element, module, script, props, plug, watch, glue,
@@ -106,40 +85,49 @@ fn has_dev_override(window: &web_sys::Window) -> bool {
     })
 }
 
-/// Where `index.html` leaves a copy of its early answer for the manifest (a promise of a
-/// `Response`, or of `null`): the shell takes the answer itself.
-const MANIFEST_GLOBAL: &str = "__mfeBootManifest";
+/// The copy of an early answer `index.html` left at `global` (a promise of a `Response`, or
+/// of `null`), taken away from there so it is let go of once read or not needed.
+fn take_copy(global: &str) -> JsValue {
+    let window: JsValue = js_sys::global().into();
+    let copy = get(&window, global);
+    let _ = Reflect::delete_property(window.unchecked_ref::<Object>(), &JsValue::from_str(global));
+    copy
+}
 
-/// The manifest's text from that copy, within [`MANIFEST_TIMEOUT`] for the answer and again
-/// for its body. The copy is let go of either way.
-async fn manifest_text() -> Result<String, String> {
-    let global: JsValue = js_sys::global().into();
-    let copy = get(&global, MANIFEST_GLOBAL);
-    let _ = Reflect::delete_property(
-        global.unchecked_ref::<Object>(),
-        &JsValue::from_str(MANIFEST_GLOBAL),
-    );
+/// The text of such a copy, within `timeout` for the answer and again for its body.
+async fn early_text(copy: JsValue, path: &str, timeout: Duration) -> Result<String, String> {
     let copy = copy
         .dyn_into::<js_sys::Promise>()
-        .map_err(|_| "no early read")?;
-    let response = match within(JsFuture::from(copy), MANIFEST_TIMEOUT).await {
+        .map_err(|_| format!("{path}: no early read"))?;
+    let response = match within(JsFuture::from(copy), timeout).await {
         Some(Ok(response)) => response
             .dyn_into::<web_sys::Response>()
-            .map_err(|_| "the early read failed")?,
+            .map_err(|_| format!("{path}: the early read failed"))?,
         Some(Err(e)) => return Err(describe(&e)),
-        None => return Err("no answer for the manifest in time".into()),
+        None => return Err(format!("{path}: no answer in time")),
     };
     if !response.ok() {
-        return Err(format!("/manifest.json: HTTP {}", response.status()));
+        return Err(format!("{path}: HTTP {}", response.status()));
     }
     let text = response.text().map_err(|e| describe(&e))?;
-    match within(JsFuture::from(text), MANIFEST_TIMEOUT).await {
+    match within(JsFuture::from(text), timeout).await {
         Some(Ok(text)) => text
             .as_string()
-            .ok_or_else(|| "the manifest is not text".into()),
+            .ok_or_else(|| format!("{path} is not text")),
         Some(Err(e)) => Err(describe(&e)),
-        None => Err("the manifest's body did not come in time".into()),
+        None => Err(format!("{path}: the body did not come in time")),
     }
+}
+
+/// The deployment's runtime settings, as the shell reads them for its own first attempt:
+/// `regions.json`'s `"runtime"`, or the defaults when the file is missing, unreadable or
+/// later than [`REGIONS_WAIT`] after the manifest (the shell waits as long). Only that part of
+/// the file is read here: a file the shell rejects for its regions alone still sets these.
+async fn runtime_settings(copy: JsValue) -> RuntimeConfig {
+    let text = early_text(copy, "/regions.json", REGIONS_WAIT).await;
+    text.ok()
+        .and_then(|text| settings_in_regions_file(&text).ok())
+        .unwrap_or_default()
 }
 
 async fn start() -> Result<Object, String> {
@@ -149,10 +137,16 @@ async fn start() -> Result<Object, String> {
     }
     let document = window.document().ok_or("no document")?;
     let path = window.location().pathname().map_err(|e| describe(&e))?;
-    let text = manifest_text().await?;
+    let (manifest_copy, regions_copy) = (
+        take_copy(MANIFEST_COPY_GLOBAL),
+        take_copy(REGIONS_COPY_GLOBAL),
+    );
+    let text = early_text(manifest_copy, "/manifest.json", MANIFEST_TIMEOUT).await?;
     let manifest = mfe_manifest::parse_manifest(&text).map_err(|e| e.to_string())?;
     let placement = boot_placement(&manifest, &path, HOST_API_VERSION)
         .ok_or("not a page with one routed app")?;
+    // Asked for at the same time as the manifest: no wait once both are answered.
+    let config = runtime_settings(regions_copy).await;
     let d = placement.versions[0].clone();
     let key = loader::prepared_key(&d);
     set(
@@ -167,10 +161,10 @@ async fn start() -> Result<Object, String> {
     set(&handoff, "slot", &JsValue::from_str(&placement.slot));
     set(&handoff, "frame", &frame.root);
     set(&handoff, "element", &frame.element);
-    let (stage, reason) = match attempt(&d, &placement, &frame, &handoff).await {
+    let (stage, reason) = match attempt(&d, &placement, &config, &frame, &handoff).await {
         Ok(()) => {
             frame.mounted();
-            (Stage::Mounted, None)
+            (BootStage::Mounted, None)
         }
         Err((stage, reason)) => (stage, Some(reason)),
     };
@@ -186,20 +180,19 @@ async fn start() -> Result<Object, String> {
 async fn attempt(
     d: &AppDescriptor,
     placement: &Placement,
+    config: &RuntimeConfig,
     frame: &frame::Frame,
     out: &Object,
-) -> Result<(), (Stage, String)> {
-    let load = |e: String| (Stage::Load, e);
-    let prepared = loader::prepare(d, loader::LOAD_TIMEOUT)
-        .await
-        .map_err(load)?;
+) -> Result<(), (BootStage, String)> {
+    let load = |e: String| (BootStage::Load, e);
+    let prepared = loader::prepare(d, config.load()).await.map_err(load)?;
     let started = monotonic_ms();
     let imported = loader::import(&prepared).await.map_err(load)?;
     let watch = watch_errors(&imported.script);
     set(out, "watch", &watch);
     set(out, "module", &imported.module);
     set(out, "script", &JsValue::from_str(&imported.script));
-    loader::init(&prepared, &imported.module, loader::LOAD_TIMEOUT)
+    loader::init(&prepared, &imported.module, config.load())
         .await
         .map_err(load)?;
     set(out, "initMs", &(monotonic_ms() - started).into());
@@ -226,7 +219,7 @@ async fn attempt(
     );
     set(out, "props", &props);
     set(out, "plug", &get(&proxy, "plug"));
-    let crashed = |stage: Stage| {
+    let crashed = |stage: BootStage| {
         let reason = js_sys::Function::from(get(&watch, "crashed"))
             .call0(&watch)
             .ok()
@@ -240,13 +233,13 @@ async fn attempt(
         let (module, props) = (imported.module.clone(), props.clone());
         async move { loader::call(&module, name, &props, timeout).await }
     };
-    let result = call("bootstrap", loader::BOOTSTRAP_TIMEOUT).await;
-    crashed(Stage::Bootstrap)?;
-    result.map_err(|e| (Stage::Bootstrap, e))?;
+    let result = call("bootstrap", config.bootstrap()).await;
+    crashed(BootStage::Bootstrap)?;
+    result.map_err(|e| (BootStage::Bootstrap, e))?;
     let started = monotonic_ms();
-    let result = call("mount", loader::MOUNT_TIMEOUT).await;
-    crashed(Stage::Mount)?;
-    result.map_err(|e| (Stage::Mount, e))?;
+    let result = call("mount", config.mount()).await;
+    crashed(BootStage::Mount)?;
+    result.map_err(|e| (BootStage::Mount, e))?;
     set(out, "mountMs", &(monotonic_ms() - started).into());
     Ok(())
 }

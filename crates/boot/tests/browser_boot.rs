@@ -8,6 +8,8 @@
 //!   start later (or never, if ended first), reads answer as the shell does when it knows
 //!   nothing; once plugged, everything goes to the shell's host, in the order it was made.
 //! - A failing mount is handed over as that version's first attempt, with the loader's reason.
+//! - The deployment's `"runtime"` timeouts from the copy of `regions.json`'s answer bound the
+//!   attempt; a missing or unreadable file leaves the defaults.
 //! - Nothing to do (no early read, a page with no routed app) or a manifest nested far too deep:
 //!   `null`, and no frame.
 #![cfg(target_arch = "wasm32")]
@@ -65,6 +67,11 @@ fn descriptor(tag: &str, fault: bool) -> AppDescriptor {
     } else {
         format!("p.element.textContent = 'probe {tag} on screen'")
     };
+    descriptor_mounting(tag, &mount)
+}
+
+/// The same app with `mount`'s body given (`p` is its props; it may `await`).
+fn descriptor_mounting(tag: &str, mount: &str) -> AppDescriptor {
     let js = format!(
         "const calls = (window.__probeCalls = []);
          export async function bootstrap(p) {{ calls.push('bootstrap'); }}
@@ -89,6 +96,16 @@ fn descriptor(tag: &str, fault: bool) -> AppDescriptor {
         budget: None,
         bytes: None,
     }
+}
+
+/// What `index.html` leaves for the boot module about `regions.json`: a copy of its answer,
+/// `status` and `body`.
+fn leave_regions(status: u16, body: &str) {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    let response = web_sys::Response::new_with_opt_str_and_init(Some(body), &init).unwrap();
+    let copy = Promise::resolve(&response);
+    Reflect::set(&js_sys::global(), &"__mfeBootRegions".into(), &copy).unwrap();
 }
 
 /// What `index.html` leaves for the boot module: a promise of a copy of the manifest's answer.
@@ -321,6 +338,58 @@ async fn a_failed_mount_is_handed_over_as_the_first_attempt() {
     assert_eq!(calls(), ["bootstrap", "mount"], "tried once");
     call(&get(&handoff, "watch"), "stop", &[]);
     clean_up();
+}
+
+#[wasm_bindgen_test]
+async fn the_deployments_timeouts_in_regions_json_bound_the_attempt() {
+    leave_manifest(descriptor_mounting("hangs", "await new Promise(() => {})"));
+    leave_regions(
+        200,
+        r#"{"regions": [{"name": "eu", "url": "http://127.0.0.1:1"}],
+            "runtime": {"mount_ms": 200}}"#,
+    );
+    go_to("/probe");
+    let started = js_sys::Date::now();
+    let handoff = mfe_boot::boot().await;
+    let took = js_sys::Date::now() - started;
+    assert_eq!(get(&handoff, "stage").as_string().as_deref(), Some("mount"));
+    let reason = get(&handoff, "reason").as_string().unwrap();
+    assert!(
+        reason.contains("mount() did not finish within 0.2 s"),
+        "{reason}"
+    );
+    // Not the default 3 s.
+    assert!(took < 2_000.0, "gave up after {took} ms");
+    call(&get(&handoff, "watch"), "stop", &[]);
+    clean_up();
+}
+
+#[wasm_bindgen_test]
+async fn without_readable_settings_the_defaults_hold() {
+    // A mount of 400 ms fits the default 3 s, whatever the file says or fails to say.
+    let slow = "await new Promise((r) => setTimeout(r, 400)); p.element.textContent = 'late'";
+    for (status, body) in [
+        (404, "not here"),
+        (200, "{ not json"),
+        (200, r#"{"runtime": {"mount_ms": "soon"}}"#),
+        // Past what a browser timer can wait (2^31 - 1 ms): taken as it is, it would end the
+        // wait at once.
+        (200, r#"{"runtime": {"mount_ms": 3000000000}}"#),
+        (200, r#"{"regions": []}"#),
+    ] {
+        leave_manifest(descriptor_mounting(&format!("slow-{status}"), slow));
+        leave_regions(status, body);
+        go_to("/probe");
+        let handoff = mfe_boot::boot().await;
+        assert_eq!(
+            get(&handoff, "stage").as_string().as_deref(),
+            Some("mounted"),
+            "{body}: {:?}",
+            get(&handoff, "reason").as_string()
+        );
+        call(&get(&handoff, "watch"), "stop", &[]);
+        clean_up();
+    }
 }
 
 #[wasm_bindgen_test]

@@ -15,7 +15,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use js_sys::{Function, Reflect};
-use mfe_contract::AppDescriptor;
+use mfe_contract::boot::{BOOTING_CLASS, FRAME_ID, HANDOFF_GLOBAL, LOADING_GLOBAL};
+use mfe_contract::{AppDescriptor, BootStage};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -27,17 +28,9 @@ use crate::runtime::placement::MAIN;
 use crate::runtime::status::{Event, Status};
 use crate::runtime::tripwire::Tripwire;
 
-/// Where `index.html` keeps the boot module's promise of its hand-over (or of `null`).
-const HANDOFF_GLOBAL: &str = "__mfeBoot";
-/// Where the boot module names the version it is loading (`mfe_boot::LOADING_GLOBAL`).
-const LOADING_GLOBAL: &str = "__mfeBootApp";
-/// The boot module's frame and the class it puts on `<html>` (`mfe_boot::{ROOT_ID,
-/// BOOTING_CLASS}`; the boot crate is not a dependency of the shell).
-const FRAME_ID: &str = "mfe-boot";
-const BOOTING_CLASS: &str = "booting";
-
 /// Longest wait for the boot module's outcome: its own steps are bounded (manifest 5 + 5 s,
-/// load 10 s, bootstrap 4 s, mount 3 s).
+/// `regions.json` 1 + 1 s, then the deployment's load, bootstrap and mount timeouts, 17 s by
+/// default). A deployment with longer ones than this sees the slot start its own attempt.
 const WAIT: Duration = Duration::from_secs(30);
 /// After the manifest is in, how long a slot has to claim the hand-over before it is released.
 const GRACE: Duration = Duration::from_millis(500);
@@ -125,10 +118,7 @@ fn stop_watch(handoff: &JsValue) -> Option<String> {
 }
 
 /// Takes the boot module's frame away and shows the shell's.
-fn remove_frame(handoff: &JsValue) {
-    if let Some(frame) = field(handoff, "frame").dyn_ref::<web_sys::Element>() {
-        frame.remove();
-    }
+fn remove_frame() {
     let document = web_sys::window().and_then(|w| w.document());
     if let Some(frame) = document
         .as_ref()
@@ -144,8 +134,8 @@ fn remove_frame(handoff: &JsValue) {
 /// Ends a hand-over no slot takes: unmounts the app if it is running, removes the frame.
 fn release(handoff: JsValue) {
     let crashed = stop_watch(&handoff);
-    remove_frame(&handoff);
-    if text(&handoff, "stage").as_deref() != Some("mounted") || crashed.is_some() {
+    remove_frame();
+    if stage(&handoff) != Some(BootStage::Mounted) || crashed.is_some() {
         return;
     }
     wasm_bindgen_futures::spawn_local(async move {
@@ -174,11 +164,16 @@ pub fn release_unclaimed() {
     });
 }
 
+/// The step the boot module's attempt reached; `None` when the hand-over does not say.
+fn stage(handoff: &JsValue) -> Option<BootStage> {
+    BootStage::from_name(&text(handoff, "stage")?)
+}
+
 /// The events that take a fresh instance to where the boot module's attempt ended.
-fn steps(stage: &str) -> &'static [Event] {
+fn steps(stage: BootStage) -> &'static [Event] {
     use Event::*;
     match stage {
-        "mounted" => &[
+        BootStage::Mounted => &[
             LoadStarted,
             Loaded,
             BootstrapStarted,
@@ -186,7 +181,7 @@ fn steps(stage: &str) -> &'static [Event] {
             MountStarted,
             Mounted,
         ],
-        "mount" => &[
+        BootStage::Mount => &[
             LoadStarted,
             Loaded,
             BootstrapStarted,
@@ -194,8 +189,8 @@ fn steps(stage: &str) -> &'static [Event] {
             MountStarted,
             Failed,
         ],
-        "bootstrap" => &[LoadStarted, Loaded, BootstrapStarted, Failed],
-        _ => &[LoadStarted, LoadFailed],
+        BootStage::Bootstrap => &[LoadStarted, Loaded, BootstrapStarted, Failed],
+        BootStage::Load => &[LoadStarted, LoadFailed],
     }
 }
 
@@ -219,19 +214,20 @@ pub(super) async fn claim(
         return None;
     }
     let crashed = stop_watch(&handoff);
-    let stage = text(&handoff, "stage").unwrap_or_default();
+    // A hand-over that names no stage it can read counts as a failed load.
+    let stage = stage(&handoff).unwrap_or(BootStage::Load);
     let failure = match (crashed, text(&handoff, "reason")) {
-        (_, Some(reason)) => Some((stage.as_str(), reason)),
-        (Some(reason), None) => Some(("mount", format!("the app crashed: {reason}"))),
-        (None, None) if stage == "mounted" => None,
-        (None, None) => Some((stage.as_str(), "the boot module gave no reason".into())),
+        (_, Some(reason)) => Some((stage, reason)),
+        (Some(reason), None) => Some((BootStage::Mount, format!("the app crashed: {reason}"))),
+        (None, None) if stage == BootStage::Mounted => None,
+        (None, None) => Some((stage, "the boot module gave no reason".into())),
     };
     let mut tracker = Tracker {
         status: Status::NotLoaded,
         report,
     };
     if let Some((stage, reason)) = failure {
-        remove_frame(&handoff);
+        remove_frame();
         for event in steps(stage) {
             tracker.go(*event);
         }
@@ -269,7 +265,7 @@ fn adopt(
     if let Some(script) = text(handoff, "script") {
         crash::watch(&script, &instance, slot, d);
     }
-    for event in steps("mounted") {
+    for event in steps(BootStage::Mounted) {
         instance.borrow_mut().status = tracker.go(*event);
     }
     let glue = field(handoff, "glue")
@@ -312,7 +308,7 @@ fn adopt(
             let _ = focused.focus();
         }
     }
-    remove_frame(handoff);
+    remove_frame();
     Mounted {
         key,
         instance,
