@@ -2,7 +2,8 @@
 //! answer marked `Region-Health: unhealthy` (the region's kill switch) is still the command's
 //! answer, and it is reported as switched off so the router can take the region out before
 //! its next probe. `fetch` is replaced for each test by one that answers from memory, so the
-//! very request the transport built goes through the browser's `Response` and `Headers`.
+//! very request the transport built goes through the browser's `Response` and `Headers`. And a
+//! wait for an answer that a deployment set longer than a browser timer can wait still waits.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
@@ -146,4 +147,24 @@ async fn an_unmarked_answer_or_another_value_is_not_switched_off() {
         refused.answer,
         Answer::Whole(Outcome::Http { status: 503, .. })
     ));
+}
+
+/// A wait for an answer longer than a browser timer can make (past 2^31 − 1 ms `setTimeout`
+/// fires at once, and past u32 ms the timer cannot even be set) still waits for the answer,
+/// whatever a deployment's settings asked for.
+#[wasm_bindgen_test]
+async fn a_wait_longer_than_a_timer_can_make_still_waits() {
+    use mfe_outbox_web::fetch::within;
+    use std::time::Duration;
+    for ms in [3_000_000_000u64, 10_000_000_000_000, u64::MAX] {
+        let answer = async {
+            gloo_timers::future::sleep(Duration::from_millis(30)).await;
+            "answered"
+        };
+        assert_eq!(
+            within(answer, Duration::from_millis(ms)).await,
+            Some("answered"),
+            "{ms} ms"
+        );
+    }
 }

@@ -2,7 +2,8 @@
  * The deployment's micro-app runtime settings (`regions.json`, `"runtime"`): lifecycle timeouts
  * and the retry schedule. They bound the page's first attempt whichever module makes it (the
  * boot module, or the shell when the boot module could not start), and settings that cannot be
- * used are said so in plain words while everything else keeps working on the defaults.
+ * used are said so in plain words while everything else keeps working on the defaults. Router
+ * times past what a browser timer can wait are held to a day.
  */
 import type { Page } from '@playwright/test';
 import { test, expect, addTask, waitForRegions } from './fixtures';
@@ -20,10 +21,17 @@ test.afterEach(() => {
 
 /** This stack's `regions.json` with `runtime` as its `"runtime"` settings. */
 async function withRuntime(page: Page, runtime: Record<string, unknown>) {
+  await withRegionsFile(page, (body) => {
+    body.runtime = runtime;
+  });
+}
+
+/** This stack's `regions.json`, changed by `edit`. */
+async function withRegionsFile(page: Page, edit: (body: Record<string, unknown>) => void) {
   await page.route('**/regions.json', async (route) => {
     const response = await route.fetch();
     const body = await response.json();
-    body.runtime = runtime;
+    edit(body);
     await route.fulfill({ response, json: body });
   });
 }
@@ -82,5 +90,30 @@ test('settings a browser timer cannot keep are refused in plain words; apps and 
   await waitForRegions(page);
   const id = await addTask(page, 'sent with unusable settings');
   expectOncePerId(await everywhere([id]), [id]);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('router times past what a browser timer can wait are held to a day: regions stay up, commands go', async ({
+  page,
+  consoleErrors,
+}) => {
+  // Taken as they are, every probe would time out at once (so every region would go down),
+  // and the hedge's wait could not even be set (a timer takes at most u32 ms).
+  await withRegionsFile(page, (body) => {
+    body.router = {
+      ...(body.router as Record<string, unknown> | undefined),
+      probe_timeout_ms: 3_000_000_000,
+      hedge_min_ms: 10_000_000_000_000,
+      hedge_max_ms: 10_000_000_000_000,
+    };
+  });
+  await page.goto('/tasks');
+  await waitForRegions(page);
+  const id = await addTask(page, 'sent with day-long router times');
+  expectOncePerId(await everywhere([id]), [id]);
+  await expect(page.getByTestId('task-item').filter({ hasText: 'sent with day-long router times' })).toHaveAttribute(
+    'data-status',
+    'delivered',
+  );
   expect(consoleErrors).toEqual([]);
 });

@@ -61,10 +61,14 @@ pub fn says_switched_off(response: &Response) -> bool {
         .is_some_and(|value| value.trim().eq_ignore_ascii_case(SWITCHED_OFF))
 }
 
+/// The longest wait a browser timer can make: past 2^31 − 1 ms `setTimeout` fires at once.
+pub const LONGEST_TIMER: Duration = Duration::from_millis(i32::MAX as u64);
+
 /// `future`'s output, or `None` when `timeout` passes first. The future is dropped then, not
-/// cancelled: whoever started a request aborts it.
+/// cancelled: whoever started a request aborts it. A `timeout` past [`LONGEST_TIMER`] waits
+/// that long, instead of not at all.
 pub async fn within<F: Future>(future: F, timeout: Duration) -> Option<F::Output> {
-    let deadline = gloo_timers::future::sleep(timeout);
+    let deadline = gloo_timers::future::sleep(timeout.min(LONGEST_TIMER));
     match select(std::pin::pin!(future), std::pin::pin!(deadline)).await {
         Either::Left((output, _)) => Some(output),
         Either::Right(_) => None,

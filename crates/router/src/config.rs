@@ -3,6 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The longest period, wait or timeout a configuration may set: a day. A browser timer cannot
+/// wait past 2^31 − 1 ms (it fires at once instead), and a period is added to clock readings,
+/// which must not overflow.
+pub const MAX_WAIT_MS: i64 = 86_400_000;
+
 /// Router configuration. All durations are milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -113,20 +118,22 @@ impl Default for Config {
 
 impl Config {
     /// The same configuration with every value forced into a range the router can work with
-    /// (no zero periods, no empty windows, α in (0, 1], bounds in order), so a bad
-    /// configuration degrades behaviour instead of dividing by zero or looping.
+    /// (no zero periods, no empty windows, α in (0, 1], bounds in order, no time longer than
+    /// [`MAX_WAIT_MS`]), so a bad configuration degrades behaviour instead of dividing by zero,
+    /// looping, overflowing or ending every wait at once.
     pub fn sanitized(mut self) -> Self {
         let d = Config::default();
-        self.probe_interval_healthy_ms = self.probe_interval_healthy_ms.max(1);
-        self.probe_interval_unhealthy_ms = self.probe_interval_unhealthy_ms.max(1);
-        self.probe_timeout_ms = self.probe_timeout_ms.max(1);
-        self.probe_min_gap_ms = self.probe_min_gap_ms.max(0);
+        let ms = |value: i64, lo: i64| value.clamp(lo, MAX_WAIT_MS);
+        self.probe_interval_healthy_ms = ms(self.probe_interval_healthy_ms, 1);
+        self.probe_interval_unhealthy_ms = ms(self.probe_interval_unhealthy_ms, 1);
+        self.probe_timeout_ms = ms(self.probe_timeout_ms, 1);
+        self.probe_min_gap_ms = ms(self.probe_min_gap_ms, 0);
         self.ewma_alpha = finite_in(self.ewma_alpha, f64::MIN_POSITIVE, 1.0, d.ewma_alpha);
         self.unmeasured_rtt_ms = finite_in(self.unmeasured_rtt_ms, 0.0, 1e9, d.unmeasured_rtt_ms);
         self.down_after_probe_failures = self.down_after_probe_failures.max(1);
         self.up_after_successes = self.up_after_successes.max(1);
         self.first_up_after_successes = self.first_up_after_successes.max(1);
-        self.unreachable_confirm_ms = self.unreachable_confirm_ms.max(0);
+        self.unreachable_confirm_ms = ms(self.unreachable_confirm_ms, 0);
         self.switch_faster_fraction = finite_in(
             self.switch_faster_fraction,
             0.0,
@@ -144,17 +151,17 @@ impl Config {
             d.breaker_failure_ratio,
         );
         self.breaker_min_samples = self.breaker_min_samples.clamp(1, self.breaker_window);
-        self.breaker_cool_down_ms = self.breaker_cool_down_ms.max(1);
+        self.breaker_cool_down_ms = ms(self.breaker_cool_down_ms, 1);
         self.breaker_cool_down_max_ms =
-            self.breaker_cool_down_max_ms.max(self.breaker_cool_down_ms);
-        self.breaker_trial_timeout_ms = self.breaker_trial_timeout_ms.max(1);
+            ms(self.breaker_cool_down_max_ms, self.breaker_cool_down_ms);
+        self.breaker_trial_timeout_ms = ms(self.breaker_trial_timeout_ms, 1);
         self.latency_window = self.latency_window.clamp(1, 10_000);
         self.hedge_min_samples = self.hedge_min_samples.clamp(1, self.latency_window);
-        self.hedge_min_ms = self.hedge_min_ms.max(0);
-        self.hedge_max_ms = self.hedge_max_ms.max(self.hedge_min_ms);
+        self.hedge_min_ms = ms(self.hedge_min_ms, 0);
+        self.hedge_max_ms = ms(self.hedge_max_ms, self.hedge_min_ms);
         self.hedge_probe_factor =
             finite_in(self.hedge_probe_factor, 0.0, 1e3, d.hedge_probe_factor);
-        self.failover_notice_ms = self.failover_notice_ms.max(0);
+        self.failover_notice_ms = ms(self.failover_notice_ms, 0);
         self
     }
 
@@ -215,5 +222,40 @@ mod tests {
         assert_eq!((c.breaker_window, c.breaker_min_samples), (1, 1));
         assert_eq!((c.hedge_min_ms, c.hedge_max_ms), (500, 500));
         assert_eq!(c.breaker_cool_down_max_ms, c.breaker_cool_down_ms);
+    }
+
+    #[test]
+    fn sanitized_keeps_every_time_within_a_day() {
+        let huge = Config {
+            probe_interval_healthy_ms: i64::MAX,
+            probe_interval_unhealthy_ms: 3_000_000_000,
+            probe_timeout_ms: 3_000_000_000,
+            probe_min_gap_ms: i64::MAX,
+            unreachable_confirm_ms: i64::MAX,
+            breaker_cool_down_ms: i64::MAX,
+            breaker_cool_down_max_ms: i64::MIN,
+            breaker_trial_timeout_ms: i64::MAX,
+            hedge_min_ms: 10_000_000_000_000,
+            hedge_max_ms: 10_000_000_000_000,
+            failover_notice_ms: i64::MAX,
+            ..Config::default()
+        }
+        .sanitized();
+        let times = [
+            huge.probe_interval_healthy_ms,
+            huge.probe_interval_unhealthy_ms,
+            huge.probe_timeout_ms,
+            huge.probe_min_gap_ms,
+            huge.unreachable_confirm_ms,
+            huge.breaker_cool_down_ms,
+            huge.breaker_cool_down_max_ms,
+            huge.breaker_trial_timeout_ms,
+            huge.hedge_min_ms,
+            huge.hedge_max_ms,
+            huge.failover_notice_ms,
+        ];
+        assert!(times.iter().all(|&t| t == MAX_WAIT_MS), "{times:?}");
+        // And it is a fixed point, like the defaults.
+        assert_eq!(huge.clone().sanitized(), huge);
     }
 }

@@ -42,7 +42,7 @@ mod router;
 mod snapshot;
 
 pub use breaker::{BreakerState, BreakerView};
-pub use config::Config;
+pub use config::{Config, MAX_WAIT_MS};
 pub use event::{BreakerCause, DegradedCause, DownCause, RouterEvent, SwitchReason};
 pub use ewma::Ewma;
 pub use health::Health;
