@@ -2,8 +2,9 @@
 //! answer marked `Region-Health: unhealthy` (the region's kill switch) is still the command's
 //! answer, and it is reported as switched off so the router can take the region out before
 //! its next probe. `fetch` is replaced for each test by one that answers from memory, so the
-//! very request the transport built goes through the browser's `Response` and `Headers`. And a
-//! wait for an answer that a deployment set longer than a browser timer can wait still waits.
+//! very request the transport built goes through the browser's `Response` and `Headers`. A
+//! wait for an answer that a deployment set longer than a browser timer can wait still waits,
+//! and a probe's round trip is timed by the network, not by a busy main thread.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
@@ -167,4 +168,41 @@ async fn a_wait_longer_than_a_timer_can_make_still_waits() {
             "{ms} ms"
         );
     }
+}
+
+/// Busy-waits the main thread for `ms`, as a page drawing itself or an app starting does.
+fn keep_main_thread_busy(ms: f64) {
+    let until = js_sys::Date::now() + ms;
+    while js_sys::Date::now() < until {}
+}
+
+/// A probe's round trip is the network's, not the main thread's: an answer that came while the
+/// page was busy for 300 ms is timed by the browser's Resource Timing entry, and an entry that
+/// started before the probe is never taken for it.
+#[wasm_bindgen_test]
+async fn a_probes_round_trip_leaves_out_a_busy_main_thread() {
+    use mfe_shell::routing::probe::network_ms;
+    let performance = web_sys::window().unwrap().performance().unwrap();
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let url = format!("{origin}/?probe-timing={}", js_sys::Math::random());
+    let started = performance.now();
+    let request = web_sys::window().unwrap().fetch_with_str(&url);
+    keep_main_thread_busy(300.0);
+    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(request)
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    wasm_bindgen_futures::JsFuture::from(response.text().unwrap())
+        .await
+        .unwrap();
+    let resumed = performance.now() - started;
+    let network = network_ms(&url, started).expect("the browser's entry for the request");
+    assert!(resumed >= 300.0, "resumed after {resumed} ms");
+    assert!(
+        network > 0.0 && network < 200.0,
+        "network {network} ms, resumed {resumed} ms"
+    );
+    // Asked for as if the probe had started after this request did: no entry of its own.
+    assert_eq!(network_ms(&url, performance.now()), None);
 }

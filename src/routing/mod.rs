@@ -2,7 +2,7 @@
 //! request outcomes, and publishes its snapshot to the status bar. Every decision (health,
 //! latency, breaker, stickiness, failover order, hedge delay) is the core's.
 
-mod probe;
+pub mod probe;
 
 use std::cell::RefCell;
 use std::time::Duration;
