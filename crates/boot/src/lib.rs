@@ -124,8 +124,13 @@ async fn early_text(copy: JsValue, path: &str, timeout: Duration) -> Result<Stri
 /// later than [`REGIONS_WAIT`] after the manifest (the shell waits as long). Only that part of
 /// the file is read here: a file the shell rejects for its regions alone still sets these.
 async fn runtime_settings(copy: JsValue) -> RuntimeConfig {
-    let text = early_text(copy, "/regions.json", REGIONS_WAIT).await;
-    text.ok()
+    // One bound for the answer and its body together, as in the shell.
+    let text = within(
+        early_text(copy, "/regions.json", REGIONS_WAIT),
+        REGIONS_WAIT,
+    )
+    .await;
+    text.and_then(Result::ok)
         .and_then(|text| settings_in_regions_file(&text).ok())
         .unwrap_or_default()
 }

@@ -29,7 +29,7 @@ use crate::runtime::status::{Event, Status};
 use crate::runtime::tripwire::Tripwire;
 
 /// Longest wait for the boot module's outcome: its own steps are bounded (manifest 5 + 5 s,
-/// `regions.json` 1 + 1 s, then the deployment's load, bootstrap and mount timeouts, 17 s by
+/// `regions.json` 1 s, then the deployment's load, bootstrap and mount timeouts, 17 s by
 /// default). A deployment with longer ones than this sees the slot start its own attempt.
 const WAIT: Duration = Duration::from_secs(30);
 /// After the manifest is in, how long a slot has to claim the hand-over before it is released.
