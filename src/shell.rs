@@ -33,13 +33,9 @@ async fn boot(state: ShellState, runtime: RuntimeState) {
     let mut regions = std::pin::pin!(manifest_source::regions_text());
     let mut answered = None;
     let settings = async {
-        let Some(text) = within(regions.as_mut(), REGIONS_WAIT).await else {
-            return;
-        };
-        if let Ok(text) = &text {
-            apply_settings(runtime, text);
+        if let Some(text) = within(regions.as_mut(), REGIONS_WAIT).await {
+            answered = Some(read_and_apply(runtime, text));
         }
-        answered = Some(text);
     };
     let manifest = boot::load_then(state, runtime, settings).await;
     // Synchronously after the manifest is published, before its effects draw the page.
@@ -90,7 +86,7 @@ fn apply_settings(runtime: RuntimeState, text: &str) {
     runtime.settings_notice.set(notice);
 }
 
-/// A later `regions.json` answer: its settings apply from the next attempt on.
+/// A `regions.json` answer: its settings apply from the next attempt on.
 fn read_and_apply(runtime: RuntimeState, text: Result<String, String>) -> Result<String, String> {
     if let Ok(text) = &text {
         apply_settings(runtime, text);

@@ -13,8 +13,8 @@ use web_sys::{Document, Element, HtmlElement};
 /// `<html>` while the frame is up.
 pub use mfe_contract::boot::{BOOTING_CLASS, FRAME_ID as ROOT_ID};
 
+/// The frame drawn (its root is found by [`ROOT_ID`]).
 pub struct Frame {
-    pub root: Element,
     /// The element the app renders into; the shell moves it into its own slot.
     pub element: HtmlElement,
     loading: Element,
@@ -86,11 +86,7 @@ pub fn show(
     if let Some(html) = document.document_element() {
         html.class_list().add_1(BOOTING_CLASS)?;
     }
-    Ok(Frame {
-        root,
-        element,
-        loading,
-    })
+    Ok(Frame { element, loading })
 }
 
 impl Frame {

@@ -46,7 +46,7 @@ const MANIFEST_TIMEOUT: Duration = Duration::from_secs(5);
 const REGIONS_WAIT: Duration = Duration::from_secs(1);
 
 /// Shows the page's app if the fast path applies. Resolves to the hand-over for the shell:
-/// `{ key, slot, stage, reason?, frame, element, module, script, props, plug, watch, glue,
+/// `{ key, slot, stage, reason?, element, module, script, props, plug, watch, glue,
 /// wasm, bytes, fetchMs, compileMs, initMs, mountMs }`, or `null` when the shell does it all.
 #[wasm_bindgen]
 pub async fn boot() -> JsValue {
@@ -164,7 +164,6 @@ async fn start() -> Result<Object, String> {
     let handoff = Object::new();
     set(&handoff, "key", &key.into());
     set(&handoff, "slot", &JsValue::from_str(&placement.slot));
-    set(&handoff, "frame", &frame.root);
     set(&handoff, "element", &frame.element);
     let (stage, reason) = match attempt(&d, &placement, &config, &frame, &handoff).await {
         Ok(()) => {

@@ -366,15 +366,25 @@ async fn the_deployments_timeouts_in_regions_json_bound_the_attempt() {
 
 #[wasm_bindgen_test]
 async fn without_readable_settings_the_defaults_hold() {
-    // A mount of 400 ms fits the default 3 s, whatever the file says or fails to say.
+    // A mount of 400 ms fits the default 3 s, whatever the file says or fails to say. Where
+    // the file also names a usable 200 ms mount, an unusable neighbour refuses the settings
+    // as a whole: taken field by field, the 200 ms would end the mount.
     let slow = "await new Promise((r) => setTimeout(r, 400)); p.element.textContent = 'late'";
     for (status, body) in [
         (404, "not here"),
         (200, "{ not json"),
-        (200, r#"{"runtime": {"mount_ms": "soon"}}"#),
+        (
+            200,
+            r#"{"runtime": {"mount_ms": 200, "bootstrap_ms": "soon"}}"#,
+        ),
+        (200, r#"{"runtime": {"mount_ms": 200, "mount": 1}}"#),
         // Past what a browser timer can wait (2^31 - 1 ms): taken as it is, it would end the
         // wait at once.
         (200, r#"{"runtime": {"mount_ms": 3000000000}}"#),
+        (
+            200,
+            r#"{"runtime": {"mount_ms": 200, "load_ms": 3000000000}}"#,
+        ),
         (200, r#"{"regions": []}"#),
     ] {
         leave_manifest(descriptor_mounting(&format!("slow-{status}"), slow));
