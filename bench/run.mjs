@@ -12,6 +12,7 @@
 //   --drain-runs N    drain/enqueue runs per side, sides alternating (default 5)
 //   --mount-runs N    time-to-mount runs per side, fresh contexts, alternating (default 20)
 //   --failover-trials N  trials per fault (default 10)
+//   --faults a,b      failover faults to run: refused,blackhole,killswitch,busy (default all)
 //   --cycles N        mount/unmount cycles for the heap row (default 1000)
 //   --wrk-seconds N   duration of each wrk run (default 10)
 //   --only a,b        rows to run: drain,online,failover,mount,memory,bytes,throughput
@@ -66,6 +67,7 @@ const opt = {
   mountRuns: Number(args['mount-runs'] ?? (quick ? 3 : 20)),
   warmCycles: 3,
   failoverTrials: Number(args['failover-trials'] ?? (quick ? 2 : 10)),
+  faults: args.faults ? String(args.faults).split(',') : null,
   cycles: Number(args.cycles ?? (quick ? 50 : 1000)),
   wrkSeconds: Number(args['wrk-seconds'] ?? (quick ? 3 : 10)),
   only: args.only ? String(args.only).split(',') : null,
@@ -601,32 +603,55 @@ async function benchDrain() {
 }
 
 // ---------------------------------------------------------------- row 3: failover
+const blackhole = (region) => admin('POST', `/admin/regions/${region}/faults`, { blackhole: true });
 const FAULTS = {
   refused: (region) => admin('POST', `/admin/regions/${region}/down`),
-  blackhole: (region) => admin('POST', `/admin/regions/${region}/faults`, { blackhole: true }),
+  blackhole,
   killswitch: (region) => admin('POST', `/admin/regions/${region}/faults`, { kill_switch: true }),
+  // A black hole on a busy page far from its regions: every region answers 60 ms late (a
+  // continent away), the main thread runs a 200 ms task every 400 ms from before the first
+  // command (an app rendering a large view on a slow device), and 10 commands are delivered
+  // first, so the hedge delay is the p95 of measured requests, not of the probes.
+  busy: (region) => admin('POST', `/admin/regions/${region}/faults`, { blackhole: true, latency_ms: BUSY.latencyMs }),
 };
+const BUSY = { taskMs: 200, everyMs: 400, latencyMs: 60, warmCommands: 10 };
 
 async function failoverTrial(browser, fault) {
   const { ctx, page } = await openOursFresh(browser);
   try {
-    // one delivered command first: CORS preflight cached, the serving region has latency samples
-    const warm = await page.evaluate(async () => {
+    if (fault === 'busy') {
+      for (const region of REGIONS) {
+        await admin('POST', `/admin/regions/${region}/faults`, { latency_ms: BUSY.latencyMs });
+      }
+      await page.evaluate(({ taskMs, everyMs }) => {
+        window.__benchBusy = setInterval(() => {
+          const until = performance.now() + taskMs;
+          while (performance.now() < until) {}
+        }, everyMs);
+      }, BUSY);
+    }
+    // delivered commands first, one at a time: CORS preflight cached, the serving region has
+    // latency samples
+    const warm = await page.evaluate(async (count) => {
       const host = window.__mfeBench.host;
-      return new Promise((resolve, reject) => {
-        let id = null;
-        const seen = new Map();
-        const off = host.onCommandStatus((u) => {
-          seen.set(u.id, u);
-          if (id && seen.get(id) && seen.get(id).status === 'delivered') {
-            off();
-            resolve(seen.get(id).region);
-          }
+      const one = (i) =>
+        new Promise((resolve, reject) => {
+          let id = null;
+          const seen = new Map();
+          const off = host.onCommandStatus((u) => {
+            seen.set(u.id, u);
+            if (id && seen.get(id) && seen.get(id).status === 'delivered') {
+              off();
+              resolve(seen.get(id).region);
+            }
+          });
+          host.dispatch('bench.add', 'bench', { title: 'warm-up ' + i }).then((x) => (id = x), reject);
+          setTimeout(() => reject(new Error('warm-up command not delivered in 15 s')), 15000);
         });
-        host.dispatch('bench.add', 'bench', { title: 'warm-up' }).then((x) => (id = x), reject);
-        setTimeout(() => reject(new Error('warm-up command not delivered in 15 s')), 15000);
-      });
-    });
+      let region = null;
+      for (let i = 0; i < count; i++) region = await one(i);
+      return region;
+    }, fault === 'busy' ? BUSY.warmCommands : 1);
     const serving = await page.getByTestId('current-region').getAttribute('data-region');
     await FAULTS[fault](serving);
     // refused / black hole: one command, dispatch -> acked by another region. Kill switch: the
@@ -686,7 +711,7 @@ async function failoverTrial(browser, fault) {
 async function benchFailover(browser) {
   log(`\n[failover] ${opt.failoverTrials} trials per fault: fault the serving region, time until a command is acked by another region`);
   const out = {};
-  for (const fault of Object.keys(FAULTS)) {
+  for (const fault of Object.keys(FAULTS).filter((f) => !opt.faults || opt.faults.includes(f))) {
     const trials = [];
     for (let i = 0; i < opt.failoverTrials; i++) {
       let t;
@@ -1119,9 +1144,11 @@ function report(r) {
           (x.trials.find((t) => t.error) ? `; ${x.trials.find((t) => t.error).error}` : ''),
       ];
     };
-    t.push(row('refused', 'region refused (listener down)', '< 100 ms'));
-    t.push(row('blackhole', 'region black-holed', 'p95 + 100 ms (hedging)'));
-    t.push(row('killswitch', 'region kill switch (/health 503, answers marked Region-Health: unhealthy)', '–'));
+    const rowIf = (k, label, goal) => f[k] && t.push(row(k, label, goal));
+    rowIf('refused', 'region refused (listener down)', '< 100 ms');
+    rowIf('blackhole', 'region black-holed', 'p95 + 100 ms (hedging)');
+    rowIf('killswitch', 'region kill switch (/health 503, answers marked Region-Health: unhealthy)', '–');
+    rowIf('busy', `region black-holed on a busy page (regions ${BUSY.latencyMs} ms away, a ${BUSY.taskMs} ms task every ${BUSY.everyMs} ms, ${BUSY.warmCommands} commands delivered first)`, 'p95 + 100 ms (hedging)');
   }
   if (r.mount) {
     const o = r.mount.ours;

@@ -116,6 +116,20 @@ test('the current region black-holed: with hedging the command lands elsewhere w
   expect(elapsed).toBeLessThan(1_000);
 });
 
+test('commands keep the region\'s preflight answer: one preflight for many commands, not one each', async ({
+  page,
+}) => {
+  await page.goto('/tasks');
+  await waitForRegions(page);
+  const first = (await servingRegion(page)) as RegionName;
+  const before = await regions.preflights(first);
+  for (let i = 0; i < 5; i++) await delivered(page, (await addTask(page, `one trip ${i}`), `one trip ${i}`));
+  expect(await servingRegion(page)).toBe(first);
+  // Each command carries Content-Type: application/json and an Idempotency-Key, so the browser
+  // asks the region first; a request that bypasses the cache of those answers asks every time.
+  expect(await regions.preflights(first) - before).toBeLessThanOrEqual(1);
+});
+
 test('the current region black-holed without hedging: acknowledged elsewhere after the send timeout', async ({
   page,
 }) => {

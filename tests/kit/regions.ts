@@ -44,6 +44,9 @@ export function regionsOf(urls: RegionURLs) {
     up: (name: RegionName) => admin('POST', `/admin/regions/${name}/up`),
     faults: (name: RegionName, faults: Record<string, unknown>) =>
       admin('POST', `/admin/regions/${name}/faults`, faults),
+    /** CORS preflights the region received since start-up or the last reset. */
+    preflights: async (name: RegionName): Promise<number> =>
+      (await admin('GET', `/admin/regions/${name}`)).preflights as number,
     /** How far replication between the regions has come (`converged` once all hold the same). */
     replication: () => admin('GET', '/admin/replication'),
 

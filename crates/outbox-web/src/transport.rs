@@ -9,7 +9,6 @@ use mfe_contract::{
     BatchRequest, BatchResponse, Command, CommandAck, ErrorBody, IDEMPOTENCY_KEY_HEADER,
 };
 use mfe_outbox::{Outcome, Work};
-use web_sys::RequestCache;
 
 use crate::fetch::{says_switched_off, send_with_timeout, FetchFailure};
 
@@ -54,6 +53,15 @@ fn from_failure(failure: FetchFailure) -> Outcome {
     }
 }
 
+/// The URL `send` posts `work` to: `/commands` for one command, `/commands:batch` for several.
+pub fn endpoint(work: &Work, base_url: &str) -> String {
+    if work.is_single() {
+        format!("{base_url}/commands")
+    } else {
+        format!("{base_url}/commands:batch")
+    }
+}
+
 /// Sends `work` to the region at `base_url`.
 pub async fn send(work: &Work, base_url: &str) -> Reply {
     let built = if work.is_single() {
@@ -82,11 +90,16 @@ pub async fn send(work: &Work, base_url: &str) -> Reply {
 }
 
 /// `POST /commands` for the one command of `work`, with its id as the idempotency key.
+///
+/// The two command requests keep the default cache mode on purpose. Their headers make the
+/// browser ask the region first (a CORS preflight), and the region lets it keep that answer for
+/// ten minutes. But Chromium skips its cache of preflights for a `no-store` or `no-cache`
+/// request, so every command cost two round trips. Nothing else changes: no browser serves a
+/// `POST`'s answer from its HTTP cache.
 fn one_request(work: &Work, base_url: &str) -> serde_json::Result<(RequestBuilder, String)> {
     let command = &work.commands[0];
     let body = serde_json::to_string(command)?;
-    let request = Request::post(&format!("{base_url}/commands"))
-        .cache(RequestCache::NoStore)
+    let request = Request::post(&endpoint(work, base_url))
         .header("Content-Type", "application/json")
         .header(IDEMPOTENCY_KEY_HEADER, &command.id);
     Ok((request, body))
@@ -98,9 +111,8 @@ fn batch_request(work: &Work, base_url: &str) -> serde_json::Result<(RequestBuil
         commands: work.commands.clone(),
     };
     let body = serde_json::to_string(&batch)?;
-    let request = Request::post(&format!("{base_url}/commands:batch"))
-        .cache(RequestCache::NoStore)
-        .header("Content-Type", "application/json");
+    let request =
+        Request::post(&endpoint(work, base_url)).header("Content-Type", "application/json");
     Ok((request, body))
 }
 

@@ -8,7 +8,8 @@
 //! - `POST /admin/regions/<name>/faults` with a `Faults` body (absent fields off) → `RegionState`
 //! - `DELETE /admin/regions/<name>/faults` → `RegionState` (all faults off)
 //! - `POST /admin/reset` → `{ "regions": [RegionState] }`: faults off, all up, stores emptied,
-//!   replication back to its start-up settings, CSP violation reports cleared
+//!   preflight counts zeroed, replication back to its start-up settings, CSP violation reports
+//!   cleared
 //! - `GET  /admin/replication` → `ReplicationStatus`
 //! - `POST /admin/replication` with `{ "lag_ms"?, "partitioned"?, "isolated"? }` →
 //!   `ReplicationStatus`
@@ -39,6 +40,8 @@ pub struct RegionState {
     /// False while the region is down (its listener closed).
     pub up: bool,
     pub faults: Faults,
+    /// CORS preflights received since start-up or the last reset.
+    pub preflights: u64,
 }
 
 /// One region with the listener that serves it.
@@ -110,6 +113,7 @@ async fn state_of(server: &RegionServer) -> RegionState {
         url: server.url.clone(),
         up: server.listener.is_up().await,
         faults: server.region.faults(),
+        preflights: server.region.preflights(),
     }
 }
 
@@ -224,6 +228,7 @@ async fn reset(State(ctx): State<AdminCtx>) -> AdminResult {
     ctx.csp_reports.clear();
     for server in ctx.servers.iter() {
         server.region.set_faults(Faults::default());
+        server.region.reset_preflights();
         server
             .listener
             .up()

@@ -475,6 +475,16 @@ async fn cors_allows_only_the_shell_origin() {
         .to_str()
         .unwrap()
         .contains("POST"));
+    // The admin API counts the preflights each region received, until the next reset.
+    let preflights = |h: &Harness| {
+        let url = h.admin(&format!("/admin/regions/{US}"));
+        let http = h.http.clone();
+        async move {
+            let state: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+            state["preflights"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(preflights(&h).await, 1);
 
     let cmd = command("tasks", 1, json!({}));
     let response = h
@@ -516,6 +526,9 @@ async fn cors_allows_only_the_shell_origin() {
         .headers()
         .get("access-control-allow-origin")
         .is_none());
+    assert_eq!(preflights(&h).await, 2, "a refused preflight counts too");
+    h.admin_post("/admin/reset", json!({})).await;
+    assert_eq!(preflights(&h).await, 0, "a reset zeroes the count");
     let response = h
         .http
         .get(format!("{}/health", h.region(US)))

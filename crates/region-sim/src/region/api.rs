@@ -4,9 +4,10 @@
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
+use axum::extract::Request;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::from_fn_with_state;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -49,7 +50,20 @@ pub fn router(ctx: RegionCtx, cors: CorsLayer) -> Router {
         .layer(from_fn_with_state(ctx.clone(), switched_off_notice))
         .layer(cors)
         .layer(from_fn_with_state(ctx.clone(), faults::network_faults))
+        .layer(from_fn_with_state(ctx.clone(), count_preflights))
         .with_state(ctx)
+}
+
+/// Counts CORS preflights (`OPTIONS` with `Access-Control-Request-Method`), for the admin API.
+async fn count_preflights(State(ctx): State<RegionCtx>, request: Request, next: Next) -> Response {
+    if request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        ctx.region.count_preflight();
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> Response {

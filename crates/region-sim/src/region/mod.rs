@@ -14,6 +14,7 @@ pub mod rate_limit;
 pub mod request;
 pub mod store;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +38,9 @@ pub struct Region {
     /// Per-client token buckets of the command writes.
     pub limiter: RateLimiter,
     faults: watch::Sender<Faults>,
+    /// CORS preflights received since start-up or the last reset: a page that keeps the
+    /// region's preflight answer sends one per kind of request, not one per command.
+    preflights: AtomicU64,
 }
 
 impl Region {
@@ -55,6 +59,7 @@ impl Region {
             health_lag_bound_ms,
             limiter: RateLimiter::new(rate_limit),
             faults: watch::Sender::new(Faults::default()),
+            preflights: AtomicU64::new(0),
         }
     }
 
@@ -70,6 +75,18 @@ impl Region {
 
     pub fn subscribe_faults(&self) -> watch::Receiver<Faults> {
         self.faults.subscribe()
+    }
+
+    pub fn count_preflight(&self) {
+        self.preflights.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn preflights(&self) -> u64 {
+        self.preflights.load(Ordering::Relaxed)
+    }
+
+    pub fn reset_preflights(&self) {
+        self.preflights.store(0, Ordering::Relaxed);
     }
 
     /// The injected latency, if any.
