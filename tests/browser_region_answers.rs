@@ -176,18 +176,15 @@ fn keep_main_thread_busy(ms: f64) {
     while js_sys::Date::now() < until {}
 }
 
-/// A probe's round trip is the network's, not the main thread's: an answer that came while the
-/// page was busy for 300 ms is timed by the browser's Resource Timing entry, and an entry that
-/// started before the probe is never taken for it.
-#[wasm_bindgen_test]
-async fn a_probes_round_trip_leaves_out_a_busy_main_thread() {
-    use mfe_shell::routing::probe::network_ms;
+/// Fetches `url` while the main thread is kept busy for `busy_ms`, timed as the router's requests
+/// are; answers the time until this code ran again and the network's own time.
+async fn timed_fetch_on_a_busy_page(url: &str, busy_ms: f64) -> (f64, Option<f64>) {
+    use mfe_shell::routing::network_time;
     let performance = web_sys::window().unwrap().performance().unwrap();
-    let origin = web_sys::window().unwrap().location().origin().unwrap();
-    let url = format!("{origin}/?probe-timing={}", js_sys::Math::random());
+    let timing = network_time::start(url);
     let started = performance.now();
-    let request = web_sys::window().unwrap().fetch_with_str(&url);
-    keep_main_thread_busy(300.0);
+    let request = web_sys::window().unwrap().fetch_with_str(url);
+    keep_main_thread_busy(busy_ms);
     let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(request)
         .await
         .unwrap()
@@ -196,13 +193,54 @@ async fn a_probes_round_trip_leaves_out_a_busy_main_thread() {
     wasm_bindgen_futures::JsFuture::from(response.text().unwrap())
         .await
         .unwrap();
-    let resumed = performance.now() - started;
-    let network = network_ms(&url, started).expect("the browser's entry for the request");
+    (performance.now() - started, timing.network_ms())
+}
+
+/// A probe's round trip is the network's, not the main thread's: an answer that came while the
+/// page was busy for 300 ms is timed by the browser's Resource Timing entry, and an entry that
+/// started before a request is never taken for it.
+#[wasm_bindgen_test]
+async fn a_probes_round_trip_leaves_out_a_busy_main_thread() {
+    use mfe_shell::routing::network_time;
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let url = format!("{origin}/?probe-timing={}", js_sys::Math::random());
+    let (resumed, network) = timed_fetch_on_a_busy_page(&url, 300.0).await;
+    let network = network.expect("the browser's entry for the request");
     assert!(resumed >= 300.0, "resumed after {resumed} ms");
     assert!(
         network > 0.0 && network < 200.0,
         "network {network} ms, resumed {resumed} ms"
     );
-    // Asked for as if the probe had started after this request did: no entry of its own.
-    assert_eq!(network_ms(&url, performance.now()), None);
+    // A request of the same URL that starts now has no entry yet: the earlier one is not its.
+    assert_eq!(network_time::start(&url).network_ms(), None);
+}
+
+/// A page open for long fills the browser's buffer of entries (250 by default, shared with the
+/// apps); the network's time is still there for every request after that.
+#[wasm_bindgen_test]
+async fn a_full_entry_buffer_does_not_lose_the_networks_time() {
+    let performance = web_sys::window().unwrap().performance().unwrap();
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    // Full from the start: no entry is kept in it.
+    performance.clear_resource_timings();
+    performance.set_resource_timing_buffer_size(0);
+    let mut timed = Vec::new();
+    for i in 0..3 {
+        let url = format!("{origin}/?full-buffer={i}-{}", js_sys::Math::random());
+        let (resumed, network) = timed_fetch_on_a_busy_page(&url, 200.0).await;
+        let in_buffer = performance
+            .get_entries_by_name_with_entry_type(&url, "resource")
+            .length();
+        timed.push((resumed, network, in_buffer));
+    }
+    performance.set_resource_timing_buffer_size(250);
+    for (resumed, network, in_buffer) in timed {
+        assert_eq!(in_buffer, 0, "the buffer kept an entry");
+        let network = network.expect("the observer's entry for the request");
+        assert!(resumed >= 200.0, "resumed after {resumed} ms");
+        assert!(
+            network > 0.0 && network < 150.0,
+            "network {network} ms, resumed {resumed} ms"
+        );
+    }
 }

@@ -178,6 +178,7 @@ async fn attempt(state: ShellState, work: Work, region: String, url: String) -> 
             Answer::Whole(Outcome::Network("breaker open".into())),
         );
     };
+    let timing = routing::network_time::start(&transport::endpoint(&work, &url));
     let reply = transport::send(&work, &url).await;
     // A request that failed because this device went offline says nothing about the region.
     let outcome = if crate::connectivity::is_online() {
@@ -185,7 +186,7 @@ async fn attempt(state: ShellState, work: Work, region: String, url: String) -> 
     } else {
         RequestOutcome::Cancelled
     };
-    routing::finish_request(state, ticket, outcome);
+    routing::finish_request_timed(state, ticket, outcome, timing.network_ms());
     if reply.switched_off {
         routing::switched_off(state, &region);
     }

@@ -2,6 +2,7 @@
 //! request outcomes, and publishes its snapshot to the status bar. Every decision (health,
 //! latency, breaker, stickiness, failover order, hedge delay) is the core's.
 
+pub mod network_time;
 pub mod probe;
 
 use std::cell::RefCell;
@@ -96,8 +97,21 @@ pub fn start_request(region: &str) -> Option<RequestTicket> {
 
 /// Reports how a request ended.
 pub fn finish_request(state: ShellState, ticket: RequestTicket, outcome: RequestOutcome) {
+    finish_request_timed(state, ticket, outcome, None);
+}
+
+/// Reports how a request ended, with the network's own round trip for it when the browser
+/// measured one ([`network_time::network_ms`]).
+pub fn finish_request_timed(
+    state: ShellState,
+    ticket: RequestTicket,
+    outcome: RequestOutcome,
+    network_ms: Option<f64>,
+) {
     let now = now_ms();
-    let events = with_router(|r| r.on_request_done(ticket, now, outcome)).unwrap_or_default();
+    let network = network_ms.map(|ms| ms.round() as i64);
+    let events =
+        with_router(|r| r.on_request_timed(ticket, now, outcome, network)).unwrap_or_default();
     publish(state, &events);
 }
 

@@ -14,6 +14,7 @@ use mfe_contract::HealthReport;
 use mfe_router::ProbeResult;
 use web_sys::RequestCache;
 
+use super::network_time;
 use super::{publish, with_router};
 use crate::clock::{monotonic_ms, steady_ms as now_ms};
 use crate::fetch::{send_with_timeout, FetchFailure};
@@ -28,6 +29,7 @@ pub async fn run(state: ShellState, region: String) {
         return;
     };
     let probe_url = format!("{url}/health");
+    let timing = network_time::start(&probe_url);
     let started = monotonic_ms();
     let request = Request::get(&probe_url).cache(RequestCache::NoStore);
     let timeout = Duration::from_millis(timeout.max(1) as u64);
@@ -36,7 +38,7 @@ pub async fn run(state: ShellState, region: String) {
             let resumed_ms = monotonic_ms() - started;
             let status = response.status();
             let report = response.json::<HealthReport>().await.ok();
-            let rtt_ms = network_ms(&probe_url, started).unwrap_or(resumed_ms);
+            let rtt_ms = timing.network_ms().unwrap_or(resumed_ms);
             ProbeResult::Answered {
                 status,
                 rtt_ms,
@@ -53,26 +55,4 @@ pub async fn run(state: ShellState, region: String) {
     let now = now_ms();
     let events = with_router(|r| r.on_probe(&region, now, result)).unwrap_or_default();
     publish(state, &events);
-}
-
-/// How long the browser's network stack took for the request of `url` that started at or
-/// after `started` (`performance.now()`): its Resource Timing entry's `duration`, which a
-/// cross-origin answer exposes too. `None` when the browser kept no such entry (its buffer of
-/// entries is full, or the entry is not there yet).
-pub fn network_ms(url: &str, started: f64) -> Option<f64> {
-    let performance = web_sys::window()?.performance()?;
-    let entries = performance.get_entries_by_name_with_entry_type(url, "resource");
-    let number = |entry: &wasm_bindgen::JsValue, name: &str| {
-        js_sys::Reflect::get(entry, &name.into())
-            .ok()
-            .and_then(|v| v.as_f64())
-    };
-    (0..entries.length()).rev().find_map(|i| {
-        let entry = entries.get(i);
-        let start = number(&entry, "startTime")?;
-        let duration = number(&entry, "duration")?;
-        // The clock is coarsened a little: an entry of this request cannot start 1 ms early,
-        // and the one before it is a probe period older.
-        (start >= started - 1.0 && duration > 0.0).then_some(duration)
-    })
 }

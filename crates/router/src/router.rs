@@ -240,13 +240,27 @@ impl Router {
         now: i64,
         outcome: RequestOutcome,
     ) -> Vec<RouterEvent> {
+        self.on_request_timed(ticket, now, outcome, None)
+    }
+
+    /// [`Router::on_request_done`] with the round trip the adapter's network stack measured,
+    /// when it has one: `now - ticket.started_at_ms()` also counts the time until the adapter
+    /// ran again, which a busy page lengthens. The shorter of the two is the sample.
+    pub fn on_request_timed(
+        &mut self,
+        ticket: RequestTicket,
+        now: i64,
+        outcome: RequestOutcome,
+        network_rtt_ms: Option<i64>,
+    ) -> Vec<RouterEvent> {
         let now = self.advance(now);
         let Some(i) = self.index(&ticket.region) else {
             return self.take_events();
         };
         let cfg = &self.cfg;
         let r = &mut self.regions[i];
-        let rtt = now.saturating_sub(ticket.started_at_ms).max(0);
+        let waited = now.saturating_sub(ticket.started_at_ms).max(0);
+        let rtt = network_rtt_ms.map_or(waited, |n| n.clamp(0, waited));
         match classify_request(outcome) {
             RequestVerdict::Answered => {
                 r.latency.push(rtt);

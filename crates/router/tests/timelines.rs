@@ -718,6 +718,36 @@ fn with_every_region_down_traffic_stops_and_resumes_on_recovery() {
 }
 
 #[test]
+fn a_measured_network_round_trip_is_the_sample_when_shorter() {
+    let mut r = started(&["a", "b"], &[20.0, 80.0]);
+    // The adapter ran again 600 ms after each request, but the network took 140 ms: a busy
+    // page must not lengthen the hedge delay.
+    for i in 0..10 {
+        let ticket = r.start_request("a", 1_000 + i * 1_000).expect("permitted");
+        r.on_request_timed(
+            ticket,
+            1_600 + i * 1_000,
+            RequestOutcome::Status(201),
+            Some(140),
+        );
+    }
+    assert_eq!(r.hedge_delay("a"), 140);
+    // A measure longer than the wait itself, or below zero, cannot be: the wait bounds it.
+    let mut r = started(&["a", "b"], &[20.0, 80.0]);
+    for i in 0..10 {
+        let ticket = r.start_request("a", 1_000 + i * 1_000).expect("permitted");
+        let measured = if i % 2 == 0 { Some(5_000) } else { Some(-7) };
+        r.on_request_timed(
+            ticket,
+            1_300 + i * 1_000,
+            RequestOutcome::Status(201),
+            measured,
+        );
+    }
+    assert_eq!(r.hedge_delay("a"), 300);
+}
+
+#[test]
 fn hedge_delay_is_the_p95_of_recent_requests_within_bounds() {
     let mut r = started(&["a", "b"], &[20.0, 80.0]);
     assert_eq!(
