@@ -215,6 +215,23 @@ async fn a_probes_round_trip_leaves_out_a_busy_main_thread() {
     assert_eq!(network_time::start(&url).network_ms(), None);
 }
 
+/// The browser names an entry by its resolved URL; a region's address written another way
+/// (`/./`, `..`, an upper-case host, the default port) still finds it.
+#[wasm_bindgen_test]
+async fn a_url_written_another_way_still_finds_its_entry() {
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let url = format!(
+        "{origin}/./dir/../?probe-resolved={}",
+        js_sys::Math::random()
+    );
+    let (resumed, network) = timed_fetch_on_a_busy_page(&url, 200.0).await;
+    let network = network.expect("the entry of the resolved URL");
+    assert!(
+        network < 150.0,
+        "network {network} ms, resumed {resumed} ms"
+    );
+}
+
 /// A page open for long fills the browser's buffer of entries (250 by default, shared with the
 /// apps); the network's time is still there for every request after that.
 #[wasm_bindgen_test]

@@ -87,19 +87,20 @@ pub struct Timing {
 
 /// Starts watching `url` for a request about to be made.
 pub fn start(url: &str) -> Timing {
+    let url = resolved(url);
     let observing = OBSERVER.with(Option::is_some);
     if observing {
         WATCHED.with_borrow_mut(|watched| match watched.iter_mut().find(|w| w.url == url) {
             Some(w) => w.waiting += 1,
             None => watched.push(Watched {
-                url: url.to_string(),
+                url: url.clone(),
                 waiting: 1,
                 seen: Vec::new(),
             }),
         });
     }
     Timing {
-        url: url.to_string(),
+        url,
         started: crate::clock::monotonic_ms(),
     }
 }
@@ -136,6 +137,12 @@ impl Drop for Timing {
             }
         });
     }
+}
+
+/// `url` as the browser names its entry: resolved, so a region configured as
+/// `https://EU.example.com:443/` still finds the entries of `https://eu.example.com/health`.
+fn resolved(url: &str) -> String {
+    web_sys::Url::new(url).map_or_else(|_| url.to_string(), |u| u.href())
 }
 
 /// The duration of the latest entry that started at or after `started`. The clock is coarsened
