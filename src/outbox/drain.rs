@@ -249,13 +249,7 @@ async fn deliver(state: ShellState, work: &Work) -> Vec<Change> {
         let Some(url) = routing::url(&region) else {
             continue;
         };
-        let (answered_by, answer) = send_hedged(
-            state,
-            work,
-            region.clone(),
-            url.trim_end_matches('/').to_string(),
-        )
-        .await;
+        let (answered_by, answer) = send_hedged(state, work, region.clone(), url).await;
         tried.push(region);
         if !tried.contains(&answered_by) {
             tried.push(answered_by.clone());

@@ -85,8 +85,11 @@ pub fn candidates() -> Vec<String> {
 }
 
 /// Base URL of a region.
+///
+/// Without a trailing `/`, so a path can follow: a region configured as `https://x.example/`
+/// must not be sent `//commands` (a hedge once was).
 pub fn url(region: &str) -> Option<String> {
-    with_router(|r| r.url(region).map(str::to_string)).flatten()
+    with_router(|r| r.url(region).map(|u| u.trim_end_matches('/').to_string())).flatten()
 }
 
 /// Asks leave to send one request to `region` (None: its breaker is open).
@@ -101,7 +104,7 @@ pub fn finish_request(state: ShellState, ticket: RequestTicket, outcome: Request
 }
 
 /// Reports how a request ended, with the network's own round trip for it when the browser
-/// measured one ([`network_time::network_ms`]).
+/// measured one ([`network_time::Timing::network_ms`]).
 pub fn finish_request_timed(
     state: ShellState,
     ticket: RequestTicket,

@@ -130,6 +130,31 @@ test('commands keep the region\'s preflight answer: one preflight for many comma
   expect(await regions.preflights(first) - before).toBeLessThanOrEqual(1);
 });
 
+test('regions written with a trailing slash: the hedge still reaches the next region\'s /commands', async ({
+  page,
+}) => {
+  await page.route('**/regions.json', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    body.regions = body.regions.map((r: { url: string }) => ({ ...r, url: r.url.replace(/\/*$/, '/') }));
+    await route.fulfill({ response, json: body });
+  });
+  const paths: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST') paths.push(new URL(r.url()).pathname);
+  });
+  await page.goto('/tasks');
+  await waitForRegions(page);
+  const first = (await servingRegion(page)) as RegionName;
+  await delivered(page, (await addTask(page, 'slash warm up'), 'slash warm up'));
+
+  await regions.faults(first, { blackhole: true });
+  const id = await addTask(page, 'slash into the void');
+  await delivered(page, 'slash into the void');
+  expect((await acceptedBy(id))?.region).not.toBe(first);
+  expect(paths.filter((p) => p !== '/commands'), 'every command went to /commands').toEqual([]);
+});
+
 test('the current region black-holed without hedging: acknowledged elsewhere after the send timeout', async ({
   page,
 }) => {
