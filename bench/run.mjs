@@ -615,6 +615,9 @@ const FAULTS = {
   busy: (region) => admin('POST', `/admin/regions/${region}/faults`, { blackhole: true, latency_ms: BUSY.latencyMs }),
 };
 const BUSY = { taskMs: 200, everyMs: 400, latencyMs: 60, warmCommands: 10 };
+for (const f of opt.faults ?? []) {
+  if (!FAULTS[f]) throw new Error(`--faults: no fault named "${f}" (known: ${Object.keys(FAULTS).join(', ')})`);
+}
 
 async function failoverTrial(browser, fault) {
   const { ctx, page } = await openOursFresh(browser);

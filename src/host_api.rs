@@ -157,22 +157,30 @@ async fn query(state: ShellState, app: String, path: JsValue) -> Result<JsValue,
             else {
                 continue;
             };
-            let request = Request::get(&format!("{}{path}", url.trim_end_matches('/')));
-            let result = send_with_timeout(request, None, QUERY_TIMEOUT).await;
+            let query_url = format!("{url}{path}");
+            let timing = routing::network_time::start(&query_url);
+            let result = send_with_timeout(Request::get(&query_url), None, QUERY_TIMEOUT).await;
             let outcome = match &result {
                 Ok(response) => RequestOutcome::Status(response.status()),
                 Err(FetchFailure::Timeout) => RequestOutcome::Timeout,
                 Err(_) => RequestOutcome::NetworkError,
             };
-            routing::finish_request(state, ticket, outcome);
+            // An answer's body is read before the router hears of it: the browser's entry of
+            // the request, whose duration is the network's time, comes with the body.
+            let body = match &result {
+                Ok(response) if response.ok() => Some(response.text().await),
+                _ => None,
+            };
+            routing::finish_request_timed(state, ticket, outcome, timing.network_ms());
             if result.as_ref().is_ok_and(says_switched_off) {
                 routing::switched_off(state, &region);
             }
             match result {
                 Ok(response) if response.ok() => {
-                    let mut answer: QueryAnswer = response
-                        .json()
-                        .await
+                    let text = body
+                        .unwrap_or_else(|| Ok(String::new()))
+                        .map_err(|e| error(format!("{region} answered malformed data: {e}")))?;
+                    let mut answer: QueryAnswer = serde_json::from_str(&text)
                         .map_err(|e| error(format!("{region} answered malformed data: {e}")))?;
                     answer.stale = false;
                     if let (Some(storage), Ok(text)) =

@@ -176,6 +176,18 @@ fn keep_main_thread_busy(ms: f64) {
     while js_sys::Date::now() < until {}
 }
 
+/// Waits for the answer of a `fetch` already made, body included.
+async fn answer_of(request: js_sys::Promise) {
+    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(request)
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    wasm_bindgen_futures::JsFuture::from(response.text().unwrap())
+        .await
+        .unwrap();
+}
+
 /// Fetches `url` while the main thread is kept busy for `busy_ms`, timed as the router's requests
 /// are; answers the time until this code ran again and the network's own time.
 async fn timed_fetch_on_a_busy_page(url: &str, busy_ms: f64) -> (f64, Option<f64>) {
@@ -185,14 +197,7 @@ async fn timed_fetch_on_a_busy_page(url: &str, busy_ms: f64) -> (f64, Option<f64
     let started = performance.now();
     let request = web_sys::window().unwrap().fetch_with_str(url);
     keep_main_thread_busy(busy_ms);
-    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(request)
-        .await
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    wasm_bindgen_futures::JsFuture::from(response.text().unwrap())
-        .await
-        .unwrap();
+    answer_of(request).await;
     (performance.now() - started, timing.network_ms())
 }
 
@@ -204,6 +209,9 @@ async fn a_probes_round_trip_leaves_out_a_busy_main_thread() {
     use mfe_shell::routing::network_time;
     let origin = web_sys::window().unwrap().location().origin().unwrap();
     let url = format!("{origin}/?probe-timing={}", js_sys::Math::random());
+    // Watched from before the request to after the check, so its entry is still kept when a
+    // later request of the same URL asks.
+    let watching = network_time::start(&url);
     let (resumed, network) = timed_fetch_on_a_busy_page(&url, 300.0).await;
     let network = network.expect("the browser's entry for the request");
     assert!(resumed >= 300.0, "resumed after {resumed} ms");
@@ -211,12 +219,56 @@ async fn a_probes_round_trip_leaves_out_a_busy_main_thread() {
         network > 0.0 && network < 200.0,
         "network {network} ms, resumed {resumed} ms"
     );
+    assert!(
+        watching.network_ms().is_some(),
+        "the earlier watch holds the entry"
+    );
     // A request of the same URL that starts now has no entry yet: the earlier one is not its.
     assert_eq!(network_time::start(&url).network_ms(), None);
 }
 
+/// Of two requests of one URL under way together, each takes its own entry: not an older one,
+/// and not a later one that is also in by the time it asks.
+#[wasm_bindgen_test]
+async fn overlapping_requests_of_one_url_each_take_their_own_entry() {
+    use mfe_shell::routing::network_time;
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let url = format!("{origin}/?overlap={}", js_sys::Math::random());
+    let fetch = |url: &str| answer_of(web_sys::window().unwrap().fetch_with_str(url));
+    let first = network_time::start(&url);
+    let first_request = fetch(&url);
+    gloo_timers::future::sleep(std::time::Duration::from_millis(20)).await;
+    let second = network_time::start(&url);
+    fetch(&url).await;
+    let second_ms = second.network_ms().expect("the second request's entry");
+    first_request.await;
+    let first_ms = first.network_ms().expect("the first request's entry");
+    // The browser lists them by start: the first request's, then the second's.
+    let entries = web_sys::window()
+        .unwrap()
+        .performance()
+        .unwrap()
+        .get_entries_by_name_with_entry_type(&url, "resource");
+    let starts: Vec<f64> = entries
+        .iter()
+        .map(|e| e.unchecked_into::<web_sys::PerformanceEntry>())
+        .map(|e| e.start_time())
+        .collect();
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    let durations: Vec<f64> = entries
+        .iter()
+        .map(|e| e.unchecked_into::<web_sys::PerformanceEntry>().duration())
+        .collect();
+    assert_eq!(
+        (first_ms, second_ms),
+        (durations[0], durations[1]),
+        "starts {starts:?}"
+    );
+}
+
 /// The browser names an entry by its resolved URL; a region's address written another way
-/// (`/./`, `..`, an upper-case host, the default port) still finds it.
+/// (here `/./` and `..`; an upper-case host and the default port resolve the same way) still
+/// finds it.
 #[wasm_bindgen_test]
 async fn a_url_written_another_way_still_finds_its_entry() {
     let origin = web_sys::window().unwrap().location().origin().unwrap();

@@ -16,7 +16,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{PerformanceEntry, PerformanceObserver, PerformanceObserverEntryList};
 
 /// Entries kept per watched URL: a few requests of one URL (a region's `/commands`) can be
-/// under way at once; older entries than these cannot belong to a waiting request.
+/// under way at once. Past this many, the oldest goes: a request asks for its entry as soon as
+/// its answer is in, so eight later answers of its URL do not come first in practice.
 const KEPT_PER_URL: usize = 8;
 
 /// One Resource Timing entry of a watched URL: when its request started and how long it took.
@@ -106,10 +107,9 @@ pub fn start(url: &str) -> Timing {
 }
 
 impl Timing {
-    /// How long the browser's network stack took for this request: the `duration` of the
-    /// latest entry of its URL that started at or after it did (a cross-origin answer exposes
-    /// it too). `None` when the browser has no such entry (not there yet, or no observer and a
-    /// full buffer).
+    /// How long the browser's network stack took for this request: the `duration` of its
+    /// own entry (see [`own_entry`]; a cross-origin answer exposes it too). `None` when the
+    /// browser has no such entry (not there yet, or no observer and a full buffer).
     pub fn network_ms(&self) -> Option<f64> {
         let observed = OBSERVER.with(|o| {
             o.as_ref()
@@ -121,7 +121,7 @@ impl Timing {
         }
         WATCHED.with_borrow(|watched| {
             let w = watched.iter().find(|w| w.url == self.url)?;
-            latest_since(w.seen.iter().copied(), self.started)
+            own_entry(w.seen.iter().copied(), self.started)
         })
     }
 }
@@ -145,13 +145,20 @@ fn resolved(url: &str) -> String {
     web_sys::Url::new(url).map_or_else(|_| url.to_string(), |u| u.href())
 }
 
-/// The duration of the latest entry that started at or after `started`. The clock is coarsened
-/// a little: an entry of this request cannot start 1 ms early, and an older one of the same URL
-/// is another request's.
-fn latest_since(seen: impl DoubleEndedIterator<Item = Seen>, started: f64) -> Option<f64> {
-    seen.rev()
-        .find(|s| s.start >= started - 1.0 && s.duration > 0.0)
-        .map(|s| s.duration)
+/// How soon after [`start`] a request's own entry starts: the request is made in the same task,
+/// after at most building its body. A later entry of the same URL is another request's.
+const STARTS_WITHIN_MS: f64 = 1_000.0;
+
+/// The duration of this request's own entry: of the entries of its URL that started from
+/// `started` on (the clock is coarsened a little, so 1 ms early too) and within
+/// [`STARTS_WITHIN_MS`], the first to start. An older entry, or a later request's that
+/// finished first, is not taken.
+fn own_entry(seen: impl Iterator<Item = Seen>, started: f64) -> Option<f64> {
+    seen.filter(|s| {
+        s.start >= started - 1.0 && s.start <= started + STARTS_WITHIN_MS && s.duration > 0.0
+    })
+    .min_by(|a, b| a.start.total_cmp(&b.start))
+    .map(|s| s.duration)
 }
 
 /// The same from the page's entry buffer, where no observer could be made.
@@ -165,5 +172,5 @@ fn from_buffer(url: &str, started: f64) -> Option<f64> {
             duration: entry.duration(),
         }
     });
-    latest_since(seen.collect::<Vec<_>>().into_iter(), started)
+    own_entry(seen, started)
 }

@@ -94,8 +94,9 @@ pub async fn send(work: &Work, base_url: &str) -> Reply {
 /// The two command requests keep the default cache mode on purpose. Their headers make the
 /// browser ask the region first (a CORS preflight), and the region lets it keep that answer for
 /// ten minutes. But Chromium skips its cache of preflights for a `no-store` or `no-cache`
-/// request, so every command cost two round trips. Nothing else changes: no browser serves a
-/// `POST`'s answer from its HTTP cache.
+/// request, so every command cost two round trips. Nothing else the regions see changes but
+/// the `Cache-Control`/`Pragma: no-cache` headers the browser adds to a `no-store` request: no
+/// browser serves a `POST`'s answer from its HTTP cache.
 fn one_request(work: &Work, base_url: &str) -> serde_json::Result<(RequestBuilder, String)> {
     let command = &work.commands[0];
     let body = serde_json::to_string(command)?;
