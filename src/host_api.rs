@@ -171,15 +171,14 @@ async fn query(state: ShellState, app: String, path: JsValue) -> Result<JsValue,
                 Ok(response) if response.ok() => Some(response.text().await),
                 _ => None,
             };
-            routing::finish_request_timed(state, ticket, outcome, timing.network_ms());
+            routing::finish_request(state, ticket, outcome, timing.network_ms());
             if result.as_ref().is_ok_and(says_switched_off) {
                 routing::switched_off(state, &region);
             }
-            match result {
-                Ok(response) if response.ok() => {
-                    let text = body
-                        .unwrap_or_else(|| Ok(String::new()))
-                        .map_err(|e| error(format!("{region} answered malformed data: {e}")))?;
+            match (result, body) {
+                (Ok(_), Some(text)) => {
+                    let text =
+                        text.map_err(|e| error(format!("{region} answered malformed data: {e}")))?;
                     let mut answer: QueryAnswer = serde_json::from_str(&text)
                         .map_err(|e| error(format!("{region} answered malformed data: {e}")))?;
                     answer.stale = false;
@@ -190,11 +189,11 @@ async fn query(state: ShellState, app: String, path: JsValue) -> Result<JsValue,
                     }
                     return to_js(&answer);
                 }
-                Ok(response) if response.status() < 500 && response.status() != 429 => {
+                (Ok(response), _) if response.status() < 500 && response.status() != 429 => {
                     return Err(error(format!("{region}: HTTP {}", response.status())));
                 }
-                Ok(response) => last_error = format!("{region}: HTTP {}", response.status()),
-                Err(e) => last_error = format!("{region}: {e}"),
+                (Ok(response), _) => last_error = format!("{region}: HTTP {}", response.status()),
+                (Err(e), _) => last_error = format!("{region}: {e}"),
             }
         }
     } else {

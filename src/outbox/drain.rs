@@ -186,7 +186,7 @@ async fn attempt(state: ShellState, work: Work, region: String, url: String) -> 
     } else {
         RequestOutcome::Cancelled
     };
-    routing::finish_request_timed(state, ticket, outcome, timing.network_ms());
+    routing::finish_request(state, ticket, outcome, timing.network_ms());
     if reply.switched_off {
         routing::switched_off(state, &region);
     }

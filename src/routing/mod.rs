@@ -98,14 +98,9 @@ pub fn start_request(region: &str) -> Option<RequestTicket> {
     with_router(|r| r.start_request(region, now)).flatten()
 }
 
-/// Reports how a request ended.
-pub fn finish_request(state: ShellState, ticket: RequestTicket, outcome: RequestOutcome) {
-    finish_request_timed(state, ticket, outcome, None);
-}
-
 /// Reports how a request ended, with the network's own round trip for it when the browser
 /// measured one ([`network_time::Timing::network_ms`]).
-pub fn finish_request_timed(
+pub fn finish_request(
     state: ShellState,
     ticket: RequestTicket,
     outcome: RequestOutcome,

@@ -21,11 +21,8 @@ use crate::fetch::{send_with_timeout, FetchFailure};
 use crate::state::ShellState;
 
 pub async fn run(state: ShellState, region: String) {
-    let Some((url, timeout)) = with_router(|r| {
-        r.url(&region)
-            .map(|u| (u.trim_end_matches('/').to_string(), r.probe_timeout_ms()))
-    })
-    .flatten() else {
+    let (Some(url), Some(timeout)) = (super::url(&region), with_router(|r| r.probe_timeout_ms()))
+    else {
         return;
     };
     let probe_url = format!("{url}/health");
