@@ -2,9 +2,11 @@
 //! fails over to the next region at once on a failed request, records the outcome, and sleeps
 //! until the core's next wake-up.
 
-use futures::future::{select, Either, FutureExt};
+use std::time::Duration;
+
+use futures::future::{select, Either, FutureExt, LocalBoxFuture};
 use leptos::prelude::*;
-use mfe_outbox::{Change, Completion, Outbox, Outcome, Work};
+use mfe_outbox::{Change, Completion, HedgeVerdict, Outbox, Outcome, Work};
 use mfe_outbox_web::background::fails_over;
 use mfe_outbox_web::rounds::{drain_rounds, record, DrainHost, Phase};
 use mfe_router::RequestOutcome;
@@ -19,6 +21,8 @@ use crate::state::ShellState;
 const LOCK_RETRY_MS: u32 = 1_000;
 /// Longest sleep between sessions while something waits (the core may say "much later").
 const MAX_SLEEP_MS: i64 = 60_000;
+/// Most times one request asks whether it may be hedged (the budget's floor answers "later").
+const MAX_HEDGE_ASKS: usize = 16;
 
 /// Asks for a drain soon. Calls while a drain runs coalesce into one more pass. Offline it does
 /// nothing: the `online` event asks again, and reading the store for nothing would slow every
@@ -196,29 +200,48 @@ async fn attempt(state: ShellState, work: Work, region: String, url: String) -> 
 /// Sends to `region`; if it has not answered within its hedge delay (its recent p95), sends
 /// the same request, with the same idempotency key, to the next healthy region too. The first
 /// usable answer wins; the other request runs on in the background so the router still learns
-/// how it ended. Hedges spend the outbox's retry budget, so an outage cannot double the load.
+/// how it ended. Hedges spend the outbox's retry budget, so an outage cannot double the load;
+/// once it is spent, its floor still lets one hedge out every so often, and a request refused
+/// one asks again when the floor allows.
 async fn send_hedged(
     state: ShellState,
     work: &Work,
     region: String,
     url: String,
 ) -> (String, Answer) {
-    let primary = attempt(state, work.clone(), region.clone(), url).boxed_local();
-    let delay = gloo_timers::future::sleep(routing::hedge_delay(&region));
-    let primary = match select(primary, Box::pin(delay)).await {
-        Either::Left((done, _)) => return done,
-        Either::Right((_, primary)) => primary,
-    };
-    let hedge = routing::hedge_target(&region).and_then(|target| {
-        let url = routing::url(&target)?;
-        with(|s| s.outbox.try_spend_hedge())
-            .unwrap_or(false)
-            .then(|| attempt(state, work.clone(), target, url).boxed_local())
-    });
-    let Some(hedge) = hedge else {
-        return primary.await;
-    };
-    match select(primary, hedge).await {
+    let mut primary = attempt(state, work.clone(), region.clone(), url).boxed_local();
+    let mut wait = routing::hedge_delay(&region);
+    // Bounded: a turn after "ask again" waits at least 1 ms, and the primary's own send timeout
+    // ends the wait before the turns run out.
+    for _ in 0..MAX_HEDGE_ASKS {
+        primary = match select(primary, Box::pin(gloo_timers::future::sleep(wait))).await {
+            Either::Left((done, _)) => return done,
+            Either::Right((_, primary)) => primary,
+        };
+        let target = routing::hedge_target(&region);
+        let Some((target, url)) = target.and_then(|t| routing::url(&t).map(|url| (t, url))) else {
+            break;
+        };
+        let now = now_ms();
+        match with(|s| s.outbox.try_spend_hedge(now)).unwrap_or(HedgeVerdict::No) {
+            HedgeVerdict::Send => {
+                let hedge = attempt(state, work.clone(), target, url).boxed_local();
+                return first_usable(primary, hedge).await;
+            }
+            HedgeVerdict::AskAgainAt(at) => wait = Duration::from_millis((at - now).max(1) as u64),
+            HedgeVerdict::No => break,
+        }
+    }
+    primary.await
+}
+
+/// The first of two requests for the same work to give a usable answer, or the other's if
+/// the first failed. The loser runs on in the background so the router learns how it ended.
+async fn first_usable(
+    a: LocalBoxFuture<'static, (String, Answer)>,
+    b: LocalBoxFuture<'static, (String, Answer)>,
+) -> (String, Answer) {
+    match select(a, b).await {
         Either::Left((done, other)) | Either::Right((done, other)) => {
             if fails_over(&done.1) {
                 // The faster one failed: the other may still succeed.

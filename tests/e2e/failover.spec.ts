@@ -155,6 +155,42 @@ test('regions written with a trailing slash: the hedge still reaches the next re
   expect(paths.filter((p) => p !== '/commands'), 'every command went to /commands').toEqual([]);
 });
 
+test('a black hole right after the hedges emptied the retry budget still fails over within a second', async ({
+  page,
+}) => {
+  // Every command is hedged after 1 ms: the warm-up spends the retry budget (one token a
+  // hedge, a tenth back a success) until only its floor lets a hedge out.
+  await overrideRouter(page, { hedge_min_ms: 1, hedge_max_ms: 1 });
+  const regionsByKey = new Map<string, Set<RegionName | undefined>>();
+  page.on('request', (r) => {
+    const key = r.headers()['idempotency-key'];
+    if (r.method() === 'POST' && key) {
+      regionsByKey.set(key, (regionsByKey.get(key) ?? new Set()).add(regionOf(r.url())));
+    }
+  });
+  const hedged = () => [...regionsByKey.values()].filter((s) => s.size > 1).length;
+  await page.goto('/tasks');
+  await waitForRegions(page);
+  // 10 − 0.9 per hedged command: six hedges leave at most half the bucket.
+  for (let i = 0; i < 30 && hedged() < 6; i++) {
+    await delivered(page, (await addTask(page, `spend ${i}`), `spend ${i}`));
+  }
+  expect(hedged(), 'the warm-up hedged enough commands to empty the budget').toBeGreaterThanOrEqual(6);
+
+  const first = (await servingRegion(page)) as RegionName;
+  await regions.faults(first, { blackhole: true });
+  const started = Date.now();
+  const id = await addTask(page, 'void after a spent budget');
+  await delivered(page, 'void after a spent budget');
+  const elapsed = Date.now() - started;
+  const accepted = await acceptedBy(id);
+  console.log(`black hole after a spent budget: acknowledged by ${accepted?.region} after ${elapsed} ms`);
+  expect(accepted?.region).not.toBe(first);
+  // The floor lets one hedge out every 500 ms whatever the bucket holds; the send timeout
+  // (8 s) is what a spent budget used to cost.
+  expect(elapsed).toBeLessThan(1_500);
+});
+
 test('the current region black-holed without hedging: acknowledged elsewhere after the send timeout', async ({
   page,
 }) => {

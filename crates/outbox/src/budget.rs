@@ -3,6 +3,12 @@
 //! bucket is more than half full, so when a region is sick the clients back off as a group
 //! instead of multiplying its load. Kept in thousandths of a token, as gRPC does, so `0.1`
 //! refills add up exactly.
+//!
+//! Hedges also have a floor, as Finagle's retry budget does (`minRetriesPerSec`): one hedge
+//! may go out per floor period whatever the bucket holds. Without it, a run of slow answers
+//! (a latency spike, a busy page) spends the bucket, and a region that then stops answering
+//! holds each command for the whole send timeout. One extra request per period cannot
+//! overload anyone.
 
 const MILLI: u64 = 1_000;
 
@@ -11,11 +17,27 @@ pub struct RetryBudget {
     milli_tokens: u64,
     max_milli: u64,
     refill_milli: u64,
+    floor_every_ms: i64,
+    /// When the floor last let a hedge out.
+    floor_spent_at: Option<i64>,
+}
+
+/// What a host may do about a hedge it wants to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HedgeVerdict {
+    /// Send it: a token (or the floor's allowance) was spent.
+    Send,
+    /// Not now: the bucket is at half or below and the floor was used less than a period ago.
+    /// Ask again at this time (the request may have been answered by then).
+    AskAgainAt(i64),
+    /// Not for this request (the device is offline).
+    No,
 }
 
 impl RetryBudget {
-    /// A full bucket of `max_tokens`; each success gives back `token_ratio` of a token.
-    pub fn new(max_tokens: u32, token_ratio: f64) -> Self {
+    /// A full bucket of `max_tokens`; each success gives back `token_ratio` of a token; one
+    /// hedge per `floor_every_ms` whatever the bucket holds.
+    pub fn new(max_tokens: u32, token_ratio: f64, floor_every_ms: i64) -> Self {
         let max_milli = u64::from(max_tokens.max(1)) * MILLI;
         let ratio = if token_ratio.is_finite() {
             token_ratio.max(0.0)
@@ -27,6 +49,8 @@ impl RetryBudget {
             milli_tokens: max_milli,
             max_milli,
             refill_milli,
+            floor_every_ms: floor_every_ms.max(1),
+            floor_spent_at: None,
         }
     }
 
@@ -50,13 +74,22 @@ impl RetryBudget {
         self.milli_tokens = (self.milli_tokens + self.refill_milli).min(self.max_milli);
     }
 
-    /// For optional extra sends such as hedges: spend one token if retries are allowed now.
-    pub fn try_spend(&mut self) -> bool {
+    /// For a hedge at `now`: spend one token if retries are allowed, or else the floor's
+    /// allowance if a period has passed since it was last used. A clock that went back since
+    /// then counts as a period passed, so it cannot hold hedges back.
+    pub fn try_spend_hedge(&mut self, now: i64) -> HedgeVerdict {
         if self.allows_retry() {
             self.on_failure();
-            true
-        } else {
-            false
+            return HedgeVerdict::Send;
+        }
+        match self.floor_spent_at {
+            Some(at) if now >= at && now - at < self.floor_every_ms => {
+                HedgeVerdict::AskAgainAt(at + self.floor_every_ms)
+            }
+            _ => {
+                self.floor_spent_at = Some(now);
+                HedgeVerdict::Send
+            }
         }
     }
 }
@@ -67,7 +100,7 @@ mod tests {
 
     #[test]
     fn failures_drain_until_half_then_throttle() {
-        let mut b = RetryBudget::new(10, 0.1);
+        let mut b = RetryBudget::new(10, 0.1, 500);
         assert_eq!(b.tokens(), 10.0);
         for _ in 0..4 {
             b.on_failure();
@@ -84,7 +117,7 @@ mod tests {
 
     #[test]
     fn successes_refill_by_a_tenth_up_to_max() {
-        let mut b = RetryBudget::new(10, 0.1);
+        let mut b = RetryBudget::new(10, 0.1, 500);
         for _ in 0..5 {
             b.on_failure();
         }
@@ -99,9 +132,47 @@ mod tests {
 
     #[test]
     fn hedges_spend_from_the_same_bucket() {
-        let mut b = RetryBudget::new(10, 0.1);
-        let spent = (0..20).filter(|_| b.try_spend()).count();
+        let mut b = RetryBudget::new(10, 0.1, 500);
+        let spent = (0..5)
+            .filter(|_| b.try_spend_hedge(0) == HedgeVerdict::Send)
+            .count();
         assert_eq!(spent, 5);
         assert!(!b.allows_retry());
+        assert_eq!(b.tokens(), 5.0);
+    }
+
+    #[test]
+    fn a_spent_bucket_still_lets_one_hedge_out_per_floor_period() {
+        let mut b = RetryBudget::new(10, 0.1, 500);
+        for _ in 0..5 {
+            assert_eq!(b.try_spend_hedge(1_000), HedgeVerdict::Send);
+        }
+        // The bucket is at half: the floor's allowance, once per period, without a token.
+        assert_eq!(b.try_spend_hedge(1_000), HedgeVerdict::Send);
+        assert_eq!(b.tokens(), 5.0);
+        assert_eq!(b.try_spend_hedge(1_000), HedgeVerdict::AskAgainAt(1_500));
+        assert_eq!(b.try_spend_hedge(1_499), HedgeVerdict::AskAgainAt(1_500));
+        assert_eq!(b.try_spend_hedge(1_500), HedgeVerdict::Send);
+        assert_eq!(b.try_spend_hedge(1_600), HedgeVerdict::AskAgainAt(2_000));
+        // Retries after failures get no floor: they have their own backoff.
+        assert!(!b.allows_retry());
+    }
+
+    #[test]
+    fn a_clock_gone_back_does_not_hold_hedges_back() {
+        let mut b = RetryBudget::new(2, 0.0, 500);
+        assert_eq!(b.try_spend_hedge(10_000), HedgeVerdict::Send);
+        assert_eq!(b.try_spend_hedge(10_000), HedgeVerdict::Send);
+        assert_eq!(b.try_spend_hedge(10_001), HedgeVerdict::AskAgainAt(10_500));
+        assert_eq!(b.try_spend_hedge(3_000), HedgeVerdict::Send);
+        assert_eq!(b.try_spend_hedge(3_100), HedgeVerdict::AskAgainAt(3_500));
+    }
+
+    #[test]
+    fn a_floor_of_zero_is_one_millisecond() {
+        let mut b = RetryBudget::new(1, 0.0, 0);
+        assert_eq!(b.try_spend_hedge(5), HedgeVerdict::Send);
+        assert_eq!(b.try_spend_hedge(5), HedgeVerdict::Send);
+        assert_eq!(b.try_spend_hedge(5), HedgeVerdict::AskAgainAt(6));
     }
 }

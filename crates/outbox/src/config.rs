@@ -38,6 +38,10 @@ pub struct Config {
     pub budget_max_tokens: u32,
     /// Tokens a successful request gives back (gRPC `tokenRatio`).
     pub budget_token_ratio: f64,
+    /// Whatever the budget holds, one hedge may go out per this many ms (Finagle's
+    /// `minRetriesPerSec`), so a region that stops answering after a run of slow answers costs
+    /// about this much more than its hedge delay, not the send timeout.
+    pub hedge_floor_every_ms: i64,
 }
 
 impl Default for Config {
@@ -54,6 +58,7 @@ impl Default for Config {
             max_streams_in_flight: 4,
             budget_max_tokens: 10,
             budget_token_ratio: 0.1,
+            hedge_floor_every_ms: 500,
         }
     }
 }
@@ -80,6 +85,7 @@ impl Config {
             } else {
                 0.0
             },
+            hedge_floor_every_ms: self.hedge_floor_every_ms.max(1),
         }
     }
 }
@@ -96,6 +102,7 @@ mod tests {
         assert_eq!(c.retention_ms, 86_400_000);
         assert_eq!(c.budget_max_tokens, 10);
         assert!((c.budget_token_ratio - 0.1).abs() < 1e-12);
+        assert_eq!(c.hedge_floor_every_ms, 500);
         assert_eq!(c.max_batch, 500);
         assert_eq!(c.sanitized(), c);
     }
@@ -114,6 +121,7 @@ mod tests {
             max_streams_in_flight: 0,
             budget_max_tokens: 0,
             budget_token_ratio: f64::NAN,
+            hedge_floor_every_ms: -3,
         }
         .sanitized();
         assert_eq!(c.backoff_base_ms, 1);
@@ -122,6 +130,7 @@ mod tests {
         assert_eq!(c.max_streams_in_flight, 1);
         assert_eq!(c.budget_max_tokens, 1);
         assert_eq!(c.budget_token_ratio, 0.0);
+        assert_eq!(c.hedge_floor_every_ms, 1);
         assert_eq!(c.keep_delivered_ms, 0);
     }
 }

@@ -39,7 +39,7 @@ mod outbox;
 pub mod random;
 pub mod retry_after;
 
-pub use budget::RetryBudget;
+pub use budget::{HedgeVerdict, RetryBudget};
 pub use classify::{classify_status, Class, Outcome};
 pub use config::Config;
 pub use decode::{decode_record, DecodeError};

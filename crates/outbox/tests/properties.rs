@@ -18,8 +18,8 @@
 
 use mfe_contract::{Command, CommandStatus};
 use mfe_outbox::{
-    apply_journal, is_mark_of, split_changes, Change, Config, Entry, Journal, Outbox, Outcome,
-    SplitMix64, Work,
+    apply_journal, is_mark_of, split_changes, Change, Config, Entry, HedgeVerdict, Journal, Outbox,
+    Outcome, SplitMix64, Work,
 };
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -415,7 +415,9 @@ impl Sim {
                 }
             }
             Op::Hedge { pick } => {
-                if !self.wire.is_empty() && self.outbox.try_spend_hedge() {
+                if !self.wire.is_empty()
+                    && self.outbox.try_spend_hedge(self.now) == HedgeVerdict::Send
+                {
                     let work = self.wire[pick % self.wire.len()].work.clone();
                     self.wire.push(Outstanding { work, age: 0 });
                 }

@@ -18,7 +18,7 @@ pub use handout::{Poll, Work};
 pub use rescue::Rescue;
 pub use view::AppView;
 
-use crate::budget::RetryBudget;
+use crate::budget::{HedgeVerdict, RetryBudget};
 use crate::changes::ChangeLog;
 use crate::config::Config;
 use crate::entry::{Change, Entry};
@@ -117,7 +117,11 @@ impl Outbox {
     /// An empty outbox, online and not paused.
     pub fn new(config: Config) -> Self {
         let config = config.sanitized();
-        let budget = RetryBudget::new(config.budget_max_tokens, config.budget_token_ratio);
+        let budget = RetryBudget::new(
+            config.budget_max_tokens,
+            config.budget_token_ratio,
+            config.hedge_floor_every_ms,
+        );
         let batch_limit = config.max_batch;
         Self {
             config,
@@ -292,11 +296,16 @@ impl Outbox {
         self.auth_paused
     }
 
-    /// Ask to send a hedge (the same request to a second region). Spends one token of the
-    /// retry budget and says yes only while retries are allowed, so hedges can't add load to
-    /// a struggling system. Always no while offline.
-    pub fn try_spend_hedge(&mut self) -> bool {
-        self.online && self.budget.try_spend()
+    /// Ask to send a hedge (the same request to a second region) at `now`. Spends one token
+    /// of the retry budget while retries are allowed, so hedges can't add load to a
+    /// struggling system; past that, one hedge per [`Config::hedge_floor_every_ms`]. Always
+    /// no while offline.
+    pub fn try_spend_hedge(&mut self, now: i64) -> HedgeVerdict {
+        if self.online {
+            self.budget.try_spend_hedge(now)
+        } else {
+            HedgeVerdict::No
+        }
     }
 
     /// Tokens left in the retry budget, for the inspector.

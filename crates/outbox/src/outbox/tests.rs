@@ -5,7 +5,7 @@ use super::*;
 use crate::classify::Outcome;
 use crate::entry::tests::command;
 use crate::random::{Fixed, SplitMix64};
-use crate::EXPIRED;
+use crate::{HedgeVerdict, EXPIRED};
 
 const T0: i64 = 1_700_000_000_000;
 const HOUR: i64 = 3_600_000;
@@ -470,21 +470,26 @@ fn the_retry_budget_throttles_retries_but_never_drops_them() {
     assert!(p3.work.is_empty(), "{:?}", p3.work);
     assert_eq!(p3.changes.len(), 4, "pushed again");
     assert_eq!(o.counts().dead + o.counts().delivered, 0);
-    // Hedges spend from the same budget and are refused while throttled.
-    assert!(!o.try_spend_hedge());
+    // Hedges spend from the same budget: while it is throttled only the floor lets one out,
+    // once per period.
+    assert_eq!(o.try_spend_hedge(now + 1_500), HedgeVerdict::Send);
+    assert_eq!(
+        o.try_spend_hedge(now + 1_600),
+        HedgeVerdict::AskAgainAt(now + 2_000)
+    );
 }
 
 #[test]
 fn successes_refill_the_budget_and_hedges_spend_it() {
     let mut o = outbox(Config::default());
-    assert!(o.try_spend_hedge());
+    assert_eq!(o.try_spend_hedge(T0), HedgeVerdict::Send);
     assert_eq!(o.budget_tokens(), 9.0);
     put(&mut o, "a", "s", 1);
     let p = poll(&mut o, T0);
     answer(&mut o, T0, &p.work[0], Outcome::http(200));
     assert!((o.budget_tokens() - 9.1).abs() < 1e-9);
     o.set_online(false);
-    assert!(!o.try_spend_hedge());
+    assert_eq!(o.try_spend_hedge(T0), HedgeVerdict::No);
 }
 
 #[test]

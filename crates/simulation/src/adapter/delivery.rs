@@ -1,7 +1,7 @@
 //! Delivering one piece of work: walk the router's candidates, fail over at once, hedge, and
 //! report every request's end to both cores.
 
-use mfe_outbox::Outcome;
+use mfe_outbox::{HedgeVerdict, Outcome};
 use mfe_router::RequestOutcome;
 
 use crate::client::{region_index, Attempt};
@@ -303,10 +303,32 @@ impl World {
         if flight.tried.contains(&target) {
             return;
         }
-        if !tab.outbox.try_spend_hedge() {
-            self.cover(Cover::HedgeRefused);
-            return;
+        let wall = self.wall();
+        let verdict = self.tabs[t].outbox.try_spend_hedge(wall);
+        match verdict {
+            HedgeVerdict::Send => {}
+            HedgeVerdict::AskAgainAt(at) => {
+                // Only the floor can let it out now: ask again when it may (the request may
+                // be answered by then, which ends this hedge).
+                self.cover(Cover::HedgeRefused);
+                let again = self.now + (at - wall).max(1);
+                self.queue.push(
+                    again,
+                    Event::Hedge {
+                        tab: t,
+                        epoch,
+                        work: w,
+                        req,
+                    },
+                );
+                return;
+            }
+            HedgeVerdict::No => {
+                self.cover(Cover::HedgeRefused);
+                return;
+            }
         }
+        let tab = &mut self.tabs[t];
         let Some(ticket) = tab.router.start_request(REGIONS[target], rnow) else {
             return;
         };
