@@ -12,7 +12,7 @@
 //   --drain-runs N    drain/enqueue runs per side, sides alternating (default 5)
 //   --mount-runs N    time-to-mount runs per side, fresh contexts, alternating (default 20)
 //   --failover-trials N  trials per fault (default 10)
-//   --faults a,b      failover faults to run: refused,blackhole,killswitch,busy (default all)
+//   --faults a,b      failover faults to run: refused,blackhole,killswitch,busy,spent (default all)
 //   --cycles N        mount/unmount cycles for the heap row (default 1000)
 //   --wrk-seconds N   duration of each wrk run (default 10)
 //   --only a,b        rows to run: drain,online,failover,mount,memory,bytes,throughput
@@ -615,6 +615,13 @@ const FAULTS = {
   busy: (region) => admin('POST', `/admin/regions/${region}/faults`, { blackhole: true, latency_ms: BUSY.latencyMs }),
 };
 const BUSY = { taskMs: 200, everyMs: 400, latencyMs: 60, warmCommands: 10 };
+// A black hole right after a slow spell: 10 quick commands, then the user's network gets
+// worse with every command (every region 150 ms late, then 200, … 500 ms), so each one is
+// slower than the p95 it is hedged at and the hedges spend the retry budget (one token a
+// hedge, a tenth back a success); then the spell ends and the serving region stops answering.
+// Each trial counts the hedges of the spell.
+FAULTS.spent = blackhole;
+const SPENT = { warmCommands: 10, slowMs: [150, 200, 250, 300, 350, 400, 450, 500] };
 for (const f of opt.faults ?? []) {
   if (!FAULTS[f]) throw new Error(`--faults: no fault named "${f}" (known: ${Object.keys(FAULTS).join(', ')})`);
 }
@@ -633,9 +640,15 @@ async function failoverTrial(browser, fault) {
         }, everyMs);
       }, BUSY);
     }
+    const keys = new Map();
+    page.on('request', (r) => {
+      const key = r.headers()['idempotency-key'];
+      if (r.method() === 'POST' && key) keys.set(key, (keys.get(key) ?? new Set()).add(new URL(r.url()).port));
+    });
+    const hedged = () => [...keys.values()].filter((ports) => ports.size > 1).length;
     // delivered commands first, one at a time: CORS preflight cached, the serving region has
     // latency samples
-    const warm = await page.evaluate(async (count) => {
+    const deliverOneByOne = (count) => page.evaluate(async (count) => {
       const host = window.__mfeBench.host;
       const one = (i) =>
         new Promise((resolve, reject) => {
@@ -654,7 +667,18 @@ async function failoverTrial(browser, fault) {
       let region = null;
       for (let i = 0; i < count; i++) region = await one(i);
       return region;
-    }, fault === 'busy' ? BUSY.warmCommands : 1);
+    }, count);
+    let warm = await deliverOneByOne(fault === 'busy' ? BUSY.warmCommands : fault === 'spent' ? SPENT.warmCommands : 1);
+    let spellHedges = null;
+    if (fault === 'spent') {
+      const before = hedged();
+      for (const latency_ms of SPENT.slowMs) {
+        for (const region of REGIONS) await admin('POST', `/admin/regions/${region}/faults`, { latency_ms });
+        warm = await deliverOneByOne(1);
+      }
+      for (const region of REGIONS) await admin('POST', `/admin/regions/${region}/faults`, { latency_ms: 0 });
+      spellHedges = hedged() - before;
+    }
     const serving = await page.getByTestId('current-region').getAttribute('data-region');
     await FAULTS[fault](serving);
     // refused / black hole: one command, dispatch -> acked by another region. Kill switch: the
@@ -705,7 +729,7 @@ async function failoverTrial(browser, fault) {
       },
       [serving, fault === 'killswitch' ? 250 : 0, fault === 'killswitch' ? 75000 : 20000],
     );
-    return { fault, serving, warmRegion: warm, ...res, otherRegion: res.region ? res.region !== serving : false };
+    return { fault, serving, warmRegion: warm, spellHedges, ...res, otherRegion: res.region ? res.region !== serving : false };
   } finally {
     await ctx.close().catch(() => {});
   }
@@ -724,7 +748,7 @@ async function benchFailover(browser) {
         t = { fault, ms: null, error: String(e.message || e) };
       }
       trials.push(t);
-      log(`  ${fault.padEnd(10)} trial ${String(i + 1).padStart(2)}: ${t.ms === null ? 'FAILED ' + t.error : t.ms.toFixed(1) + ' ms'}  ${t.serving || ''} -> ${t.region || ''}`);
+      log(`  ${fault.padEnd(10)} trial ${String(i + 1).padStart(2)}: ${t.ms === null ? 'FAILED ' + t.error : t.ms.toFixed(1) + ' ms'}  ${t.serving || ''} -> ${t.region || ''}${t.spellHedges == null ? '' : `  (${t.spellHedges} hedges in the slow spell)`}`);
     }
     const ok = trials.filter((t) => t.ms !== null && t.otherRegion).map((t) => t.ms);
     out[fault] = { trials, ok: ok.length, median: median(ok), max: ok.length ? Math.max(...ok) : null };
@@ -1143,6 +1167,7 @@ function report(r) {
         '–',
         goal,
         `${x.ok}/${x.trials.length} acked elsewhere` +
+          (k === 'spent' ? `; hedges in the slow spell: median ${fmt(median(x.trials.map((t) => t.spellHedges ?? 0)), 0)}, min ${Math.min(...x.trials.map((t) => t.spellHedges ?? 0))}` : '') +
           (k === 'killswitch' ? `; a command every 250 ms from the flip and one after each ack by the switched-off region; median ${fmt(median(x.trials.map((t) => t.ackedByServing)), 0)} still acked by the switched-off region first` : '') +
           (x.trials.find((t) => t.error) ? `; ${x.trials.find((t) => t.error).error}` : ''),
       ];
@@ -1151,6 +1176,7 @@ function report(r) {
     rowIf('refused', 'region refused (listener down)', '< 100 ms');
     rowIf('blackhole', 'region black-holed', 'p95 + 100 ms (hedging)');
     rowIf('killswitch', 'region kill switch (/health 503, answers marked Region-Health: unhealthy)', '–');
+    rowIf('spent', `region black-holed right after a slow spell spent the hedges (every region ${SPENT.slowMs[0]}, then ${SPENT.slowMs[1]}, … ${SPENT.slowMs.at(-1)} ms late, one command each)`, 'p95 + 100 ms (hedging)');
     rowIf('busy', `region black-holed on a busy page (regions ${BUSY.latencyMs} ms away, a ${BUSY.taskMs} ms task every ${BUSY.everyMs} ms, ${BUSY.warmCommands} commands delivered first)`, 'p95 + 100 ms (hedging)');
   }
   if (r.mount) {
