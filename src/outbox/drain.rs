@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use mfe_outbox::{Change, Completion, HedgeVerdict, Outbox, Outcome, Work};
 use mfe_outbox_web::background::fails_over;
 use mfe_outbox_web::rounds::{drain_rounds, record, DrainHost, Phase};
-use mfe_router::RequestOutcome;
+use mfe_router::{RequestOutcome, RequestTicket};
 
 use super::transport::{self, Answer};
 use super::{reload, store, tabs, view, with};
@@ -21,8 +21,9 @@ use crate::state::ShellState;
 const LOCK_RETRY_MS: u32 = 1_000;
 /// Longest sleep between sessions while something waits (the core may say "much later").
 const MAX_SLEEP_MS: i64 = 60_000;
-/// Most times one request asks whether it may be hedged (the budget's floor answers "later").
-const MAX_HEDGE_ASKS: usize = 16;
+/// Most times one request asks whether it may be hedged (the budget's floor answers "later";
+/// the send timeout ends the asking sooner).
+const MAX_HEDGE_ASKS: usize = 1_000;
 
 /// Asks for a drain soon. Calls while a drain runs coalesce into one more pass. Offline it does
 /// nothing: the `online` event asks again, and reading the store for nothing would slow every
@@ -176,12 +177,23 @@ fn complete(work: &Work, region: &str, answer: &Answer) -> Completion {
 
 /// One request to one region, reported to the router when it ends.
 async fn attempt(state: ShellState, work: Work, region: String, url: String) -> (String, Answer) {
-    let Some(ticket) = routing::start_request(&region) else {
-        return (
+    match routing::start_request(&region) {
+        Some(ticket) => send_with(state, work, ticket, url).await,
+        None => (
             region,
             Answer::Whole(Outcome::Network("breaker open".into())),
-        );
-    };
+        ),
+    }
+}
+
+/// One request under the router's leave (`ticket`) to the ticket's region.
+async fn send_with(
+    state: ShellState,
+    work: Work,
+    ticket: RequestTicket,
+    url: String,
+) -> (String, Answer) {
+    let region = ticket.region().to_string();
     let timing = routing::network_time::start(&transport::endpoint(&work, &url));
     let reply = transport::send(&work, &url).await;
     // A request that failed because this device went offline says nothing about the region.
@@ -202,34 +214,48 @@ async fn attempt(state: ShellState, work: Work, region: String, url: String) -> 
 /// usable answer wins; the other request runs on in the background so the router still learns
 /// how it ended. Hedges spend the outbox's retry budget, so an outage cannot double the load;
 /// once it is spent, its floor still lets one hedge out every so often, and a request refused
-/// one asks again when the floor allows.
+/// one asks again when the floor allows, until its own send timeout.
 async fn send_hedged(
     state: ShellState,
     work: &Work,
     region: String,
     url: String,
 ) -> (String, Answer) {
+    let give_up_at = now_ms() + transport::SEND_TIMEOUT.as_millis() as i64;
     let mut primary = attempt(state, work.clone(), region.clone(), url).boxed_local();
     let mut wait = routing::hedge_delay(&region);
-    // Bounded: a turn after "ask again" waits at least 1 ms, and the primary's own send timeout
-    // ends the wait before the turns run out.
+    // Bounded in time (the send timeout) and in turns: each turn waits at least 1 ms, most of
+    // them up to the floor's period.
     for _ in 0..MAX_HEDGE_ASKS {
         primary = match select(primary, Box::pin(gloo_timers::future::sleep(wait))).await {
             Either::Left((done, _)) => return done,
             Either::Right((_, primary)) => primary,
         };
-        let target = routing::hedge_target(&region);
-        let Some((target, url)) = target.and_then(|t| routing::url(&t).map(|url| (t, url))) else {
+        let now = now_ms();
+        if now >= give_up_at {
+            break;
+        }
+        // The target's leave first: a spent allowance must never be a hedge that did not go out.
+        let Some((ticket, url)) = routing::hedge_target(&region).and_then(|target| {
+            let url = routing::url(&target)?;
+            Some((routing::start_request(&target)?, url))
+        }) else {
             break;
         };
-        let now = now_ms();
         match with(|s| s.outbox.try_spend_hedge(now)).unwrap_or(HedgeVerdict::No) {
             HedgeVerdict::Send => {
-                let hedge = attempt(state, work.clone(), target, url).boxed_local();
+                let hedge = send_with(state, work.clone(), ticket, url).boxed_local();
                 return first_usable(primary, hedge).await;
             }
-            HedgeVerdict::AskAgainAt(at) => wait = Duration::from_millis((at - now).max(1) as u64),
-            HedgeVerdict::No => break,
+            verdict => {
+                routing::finish_request(state, ticket, RequestOutcome::Cancelled, None);
+                match verdict {
+                    HedgeVerdict::AskAgainAt(at) => {
+                        wait = Duration::from_millis((at - now).max(1) as u64)
+                    }
+                    _ => break,
+                }
+            }
         }
     }
     primary.await

@@ -162,12 +162,17 @@ test('a black hole right after the hedges emptied the retry budget still fails o
   // hedge, a tenth back a success) until only its floor lets a hedge out.
   await overrideRouter(page, { hedge_min_ms: 1, hedge_max_ms: 1 });
   const regionsByKey = new Map<string, Set<RegionName | undefined>>();
-  page.on('request', (r) => {
+  const posts: { at: number; key: string; region?: RegionName; done: boolean }[] = [];
+  const record = (r: Request, done: boolean) => {
     const key = r.headers()['idempotency-key'];
     if (r.method() === 'POST' && key) {
-      regionsByKey.set(key, (regionsByKey.get(key) ?? new Set()).add(regionOf(r.url())));
+      const region = regionOf(r.url());
+      posts.push({ at: Date.now(), key, region, done });
+      if (!done) regionsByKey.set(key, (regionsByKey.get(key) ?? new Set()).add(region));
     }
-  });
+  };
+  page.on('request', (r) => record(r, false));
+  page.on('requestfinished', (r) => record(r, true));
   const hedged = () => [...regionsByKey.values()].filter((s) => s.size > 1).length;
   await page.goto('/tasks');
   await waitForRegions(page);
@@ -176,19 +181,27 @@ test('a black hole right after the hedges emptied the retry budget still fails o
     await delivered(page, (await addTask(page, `spend ${i}`), `spend ${i}`));
   }
   expect(hedged(), 'the warm-up hedged enough commands to empty the budget').toBeGreaterThanOrEqual(6);
+  // One more hedge just before the fault, once the floor's period has passed: the next one
+  // must wait for the period to pass again.
+  await page.waitForTimeout(600);
+  const last = await addTask(page, 'the last hedge');
+  await delivered(page, 'the last hedge');
+  expect(regionsByKey.get(last)?.size, 'the floor let the last command be hedged').toBe(2);
 
   const first = (await servingRegion(page)) as RegionName;
   await regions.faults(first, { blackhole: true });
-  const started = Date.now();
   const id = await addTask(page, 'void after a spent budget');
   await delivered(page, 'void after a spent budget');
-  const elapsed = Date.now() - started;
-  const accepted = await acceptedBy(id);
-  console.log(`black hole after a spent budget: acknowledged by ${accepted?.region} after ${elapsed} ms`);
-  expect(accepted?.region).not.toBe(first);
-  // The floor lets one hedge out every 500 ms whatever the bucket holds; the send timeout
-  // (8 s) is what a spent budget used to cost.
-  expect(elapsed).toBeLessThan(1_500);
+  const sent = posts.find((p) => p.key === id && !p.done);
+  const acked = posts.find((p) => p.key === id && p.done && p.region !== first);
+  expect(sent?.region, 'the command went to the black hole first').toBe(first);
+  expect(acked, 'another region acknowledged it').toBeTruthy();
+  const elapsed = acked!.at - sent!.at;
+  console.log(`black hole after a spent budget: acknowledged by ${acked!.region} ${elapsed} ms after the send`);
+  expect((await acceptedBy(id))?.region).not.toBe(first);
+  // The floor lets one hedge out every 500 ms whatever the bucket holds; a spent budget used to
+  // cost the send timeout (8 s).
+  expect(elapsed).toBeLessThan(1_000);
 });
 
 test('the current region black-holed without hedging: acknowledged elsewhere after the send timeout', async ({

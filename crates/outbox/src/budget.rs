@@ -30,7 +30,8 @@ pub enum HedgeVerdict {
     /// Not now: the bucket is at half or below and the floor was used less than a period ago.
     /// Ask again at this time (the request may have been answered by then).
     AskAgainAt(i64),
-    /// Not for this request (the device is offline).
+    /// Not for this request: the device is offline ([`crate::Outbox::try_spend_hedge`]; the
+    /// bucket alone never says this).
     No,
 }
 
@@ -84,7 +85,7 @@ impl RetryBudget {
         }
         match self.floor_spent_at {
             Some(at) if now >= at && now - at < self.floor_every_ms => {
-                HedgeVerdict::AskAgainAt(at + self.floor_every_ms)
+                HedgeVerdict::AskAgainAt(at.saturating_add(self.floor_every_ms))
             }
             _ => {
                 self.floor_spent_at = Some(now);
@@ -166,6 +167,14 @@ mod tests {
         assert_eq!(b.try_spend_hedge(10_001), HedgeVerdict::AskAgainAt(10_500));
         assert_eq!(b.try_spend_hedge(3_000), HedgeVerdict::Send);
         assert_eq!(b.try_spend_hedge(3_100), HedgeVerdict::AskAgainAt(3_500));
+    }
+
+    #[test]
+    fn a_huge_floor_does_not_overflow() {
+        let mut b = RetryBudget::new(1, 0.0, i64::MAX);
+        assert_eq!(b.try_spend_hedge(5), HedgeVerdict::Send);
+        assert_eq!(b.try_spend_hedge(5), HedgeVerdict::Send);
+        assert_eq!(b.try_spend_hedge(6), HedgeVerdict::AskAgainAt(i64::MAX));
     }
 
     #[test]

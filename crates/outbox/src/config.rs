@@ -2,6 +2,10 @@
 
 use mfe_contract::MAX_BATCH_COMMANDS;
 
+/// The longest floor period a configuration may set (a day): beyond it the floor is off in
+/// all but name, and times computed from it stay far from overflowing.
+pub const MAX_HEDGE_FLOOR_MS: i64 = 86_400_000;
+
 /// Everything the outbox lets a host tune. Durations are milliseconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -40,7 +44,9 @@ pub struct Config {
     pub budget_token_ratio: f64,
     /// Whatever the budget holds, one hedge may go out per this many ms (Finagle's
     /// `minRetriesPerSec`), so a region that stops answering after a run of slow answers costs
-    /// about this much more than its hedge delay, not the send timeout.
+    /// its hedge delay and up to this much more, not the send timeout. The allowance is one
+    /// per outbox: with several streams waiting at once, the k-th waits up to k periods.
+    /// At most a day ([`MAX_HEDGE_FLOOR_MS`]).
     pub hedge_floor_every_ms: i64,
 }
 
@@ -85,7 +91,7 @@ impl Config {
             } else {
                 0.0
             },
-            hedge_floor_every_ms: self.hedge_floor_every_ms.max(1),
+            hedge_floor_every_ms: self.hedge_floor_every_ms.clamp(1, MAX_HEDGE_FLOOR_MS),
         }
     }
 }
@@ -124,6 +130,11 @@ mod tests {
             hedge_floor_every_ms: -3,
         }
         .sanitized();
+        let huge = Config {
+            hedge_floor_every_ms: i64::MAX,
+            ..Config::default()
+        };
+        assert_eq!(huge.sanitized().hedge_floor_every_ms, MAX_HEDGE_FLOOR_MS);
         assert_eq!(c.backoff_base_ms, 1);
         assert_eq!(c.backoff_cap_ms, 1);
         assert_eq!(c.max_batch, 1);

@@ -44,10 +44,12 @@ proptest! {
                 Step::Failure => budget.on_failure(),
                 Step::Hedge => {
                     let allowed_by_bucket = budget.allows_retry();
+                    let tokens = budget.tokens();
                     match budget.try_spend_hedge(now) {
                         HedgeVerdict::Send => {
                             if !allowed_by_bucket {
                                 floor_hedges += 1;
+                                prop_assert_eq!(budget.tokens(), tokens, "the floor spends no token");
                                 // Whoever was told to ask again was told the truth.
                                 if let Some(until) = last_refused_until.take() {
                                     prop_assert!(now >= until);
@@ -57,9 +59,11 @@ proptest! {
                         HedgeVerdict::AskAgainAt(at) => {
                             prop_assert!(!allowed_by_bucket, "refused while the bucket allows");
                             prop_assert!(at > now && at <= now + FLOOR_MS, "ask again at {at}, now {now}");
+                            // Asking again then is answered.
+                            prop_assert_eq!(budget.clone().try_spend_hedge(at), HedgeVerdict::Send);
                             last_refused_until = Some(at);
                         }
-                        HedgeVerdict::No => prop_assert!(false, "only an offline outbox says no"),
+                        HedgeVerdict::No => unreachable!("the bucket alone never says no"),
                     }
                 }
             }

@@ -26,6 +26,7 @@ pub enum Cover {
     ResetByCrash,
     Failover,
     HedgeRefused,
+    HedgeLater,
     HedgeSent,
     TakeoverInFlight,
     PageReload,
@@ -46,7 +47,7 @@ pub enum Cover {
 }
 
 impl Cover {
-    pub const ALL: [Cover; 39] = [
+    pub const ALL: [Cover; 40] = [
         Cover::Created,
         Cover::Conflict,
         Cover::Unauthorized,
@@ -69,6 +70,7 @@ impl Cover {
         Cover::ResetByCrash,
         Cover::Failover,
         Cover::HedgeRefused,
+        Cover::HedgeLater,
         Cover::HedgeSent,
         Cover::TakeoverInFlight,
         Cover::PageReload,
@@ -111,7 +113,8 @@ impl Cover {
             Cover::Adopted => "drainer adopts another tab's command",
             Cover::ResetByCrash => "execution reset by a region crash",
             Cover::Failover => "failover to the next candidate",
-            Cover::HedgeRefused => "hedge refused by the retry budget",
+            Cover::HedgeRefused => "hedge refused (offline)",
+            Cover::HedgeLater => "hedge deferred by the budget's floor",
             Cover::HedgeSent => "hedge sent",
             Cover::TakeoverInFlight => "lock taken over with commands in flight",
             Cover::PageReload => "page crash and reload",

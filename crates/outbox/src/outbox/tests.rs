@@ -472,7 +472,14 @@ fn the_retry_budget_throttles_retries_but_never_drops_them() {
     assert_eq!(o.counts().dead + o.counts().delivered, 0);
     // Hedges spend from the same budget: while it is throttled only the floor lets one out,
     // once per period.
+    let tokens = o.budget_tokens();
+    assert!(tokens <= 5.0, "throttled: {tokens}");
     assert_eq!(o.try_spend_hedge(now + 1_500), HedgeVerdict::Send);
+    assert_eq!(
+        o.budget_tokens(),
+        tokens,
+        "the floor's hedge spends no token"
+    );
     assert_eq!(
         o.try_spend_hedge(now + 1_600),
         HedgeVerdict::AskAgainAt(now + 2_000)

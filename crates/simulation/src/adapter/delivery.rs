@@ -303,35 +303,37 @@ impl World {
         if flight.tried.contains(&target) {
             return;
         }
-        let wall = self.wall();
-        let verdict = self.tabs[t].outbox.try_spend_hedge(wall);
-        match verdict {
-            HedgeVerdict::Send => {}
-            HedgeVerdict::AskAgainAt(at) => {
-                // Only the floor can let it out now: ask again when it may (the request may
-                // be answered by then, which ends this hedge).
-                self.cover(Cover::HedgeRefused);
-                let again = self.now + (at - wall).max(1);
-                self.queue.push(
-                    again,
-                    Event::Hedge {
-                        tab: t,
-                        epoch,
-                        work: w,
-                        req,
-                    },
-                );
-                return;
-            }
-            HedgeVerdict::No => {
-                self.cover(Cover::HedgeRefused);
-                return;
-            }
-        }
-        let tab = &mut self.tabs[t];
+        // The target's leave first, as the page does: a spent allowance must never be a hedge
+        // that did not go out.
         let Some(ticket) = tab.router.start_request(REGIONS[target], rnow) else {
             return;
         };
+        let wall = self.wall();
+        let verdict = self.tabs[t].outbox.try_spend_hedge(wall);
+        if verdict != HedgeVerdict::Send {
+            let events =
+                self.tabs[t]
+                    .router
+                    .on_request_done(ticket, rnow, RequestOutcome::Cancelled);
+            self.trace_router(t, &events);
+            if let HedgeVerdict::AskAgainAt(at) = verdict {
+                // Only the floor can let it out now: ask again when it may (the request may
+                // be answered by then, which ends this hedge).
+                self.cover(Cover::HedgeLater);
+                let again = self.now + (at - wall).max(1);
+                let event = Event::Hedge {
+                    tab: t,
+                    epoch,
+                    work: w,
+                    req,
+                };
+                self.queue.push(again, event);
+            } else {
+                self.cover(Cover::HedgeRefused);
+            }
+            return;
+        }
+        let tab = &mut self.tabs[t];
         if let Some(flight) = tab.flights.get_mut(&w) {
             flight.hedged = true;
             flight.tried.push(target);
