@@ -30,6 +30,21 @@ export function answer_every_fetch(status, body, name, value) {
     return new Response(body, { status, headers });
   };
 }
+export function stall_every_body() {
+  globalThis.__realFetch ??= globalThis.fetch;
+  globalThis.fetch = async (request) => {
+    // The headers come at once; the body never does, until the request is aborted.
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"id":'));
+        request.signal?.addEventListener('abort', () =>
+          controller.error(new DOMException('The request was aborted', 'AbortError')),
+        );
+      },
+    });
+    return new Response(body, { status: 200, headers: { 'Content-Type': 'application/json' } });
+  };
+}
 export function restore_fetch() {
   if (globalThis.__realFetch) globalThis.fetch = globalThis.__realFetch;
 }
@@ -39,6 +54,7 @@ export function seen_urls() {
 "#)]
 extern "C" {
     fn answer_every_fetch(status: u16, body: &str, name: &str, value: &str);
+    fn stall_every_body();
     fn restore_fetch();
     fn seen_urls() -> Vec<String>;
 }
@@ -168,6 +184,34 @@ async fn a_wait_longer_than_a_timer_can_make_still_waits() {
             "{ms} ms"
         );
     }
+}
+
+/// A region (or a proxy on the way) that sends an answer's headers and then stalls its body:
+/// the request's deadline covers the body too, so reading it fails once the deadline passes
+/// instead of holding the drain (or a query) for good, and a command's delivery ends in an
+/// outcome that fails over.
+#[wasm_bindgen_test]
+async fn a_body_that_stalls_after_the_headers_ends_at_the_deadline() {
+    use gloo_net::http::Request;
+    use mfe_outbox_web::fetch::{send_with_timeout, within};
+    use std::time::Duration;
+    stall_every_body();
+    let started = js_sys::Date::now();
+    let answer = send_with_timeout(
+        Request::get("http://eu-west.test/q/tasks"),
+        None,
+        Duration::from_millis(300),
+    )
+    .await
+    .expect("the headers came");
+    let read = within(answer.text(), Duration::from_secs(3)).await;
+    let waited = js_sys::Date::now() - started;
+    restore_fetch();
+    assert!(
+        matches!(read, Some(Err(_))),
+        "the body read must fail at the deadline, not hang (waited {waited} ms)"
+    );
+    assert!(waited < 1_500.0, "waited {waited} ms for a 300 ms deadline");
 }
 
 /// Busy-waits the main thread for `ms`, as a page drawing itself or an app starting does.

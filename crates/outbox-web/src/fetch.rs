@@ -28,27 +28,28 @@ impl std::fmt::Display for FetchFailure {
     }
 }
 
-/// Sends `builder` (its body already attached by `build`), aborting after `timeout`.
+/// Sends `builder` (its body already attached by `build`), aborting after `timeout`. The
+/// deadline covers the answer's body too (the request's signal is `AbortSignal.timeout`): a
+/// region or proxy that sends its headers and then stalls would otherwise hold whoever reads
+/// the body for good. Reading a body past the deadline fails.
 pub async fn send_with_timeout(
     builder: RequestBuilder,
     body: Option<String>,
     timeout: Duration,
 ) -> Result<Response, FetchFailure> {
-    let controller =
-        web_sys::AbortController::new().map_err(|e| FetchFailure::Invalid(format!("{e:?}")))?;
-    let builder = builder.abort_signal(Some(&controller.signal()));
+    let deadline = timeout.min(LONGEST_TIMER);
+    let signal = web_sys::AbortSignal::timeout_with_u32(deadline.as_millis() as u32);
+    let builder = builder.abort_signal(Some(&signal));
     let request = match body {
         Some(body) => builder.body(body),
         None => builder.build(),
     }
     .map_err(|e| FetchFailure::Invalid(e.to_string()))?;
-    match within(request.send(), timeout).await {
+    // The signal aborts the request at the same moment; this says it was the deadline.
+    match within(request.send(), deadline).await {
         Some(Ok(response)) => Ok(response),
         Some(Err(err)) => Err(FetchFailure::Network(err.to_string())),
-        None => {
-            controller.abort();
-            Err(FetchFailure::Timeout)
-        }
+        None => Err(FetchFailure::Timeout),
     }
 }
 

@@ -46,6 +46,12 @@ fn reason(text: &str) -> String {
         .unwrap_or_else(|_| text.chars().take(300).collect())
 }
 
+/// The answer's headers came but its body did not (the deadline aborted it, or the connection
+/// broke): whether the region executed the command is unknown, as after a timeout.
+fn unread(error: gloo_net::Error) -> Outcome {
+    Outcome::Network(format!("the answer's body did not arrive: {error}"))
+}
+
 fn from_failure(failure: FetchFailure) -> Outcome {
     match failure {
         FetchFailure::Timeout => Outcome::Timeout,
@@ -120,7 +126,10 @@ fn batch_request(work: &Work, base_url: &str) -> serde_json::Result<(RequestBuil
 async fn read_one(response: Response, command: &Command) -> Answer {
     let status = response.status();
     let retry_after = response.headers().get("Retry-After");
-    let text = response.text().await.unwrap_or_default();
+    let text = match response.text().await {
+        Ok(text) => text,
+        Err(e) => return Answer::Whole(unread(e)),
+    };
     let mut outcome = Outcome::http(status);
     if (200..300).contains(&status) {
         // Only a real acknowledgement of this very command counts (a proxy or captive portal
@@ -146,7 +155,10 @@ async fn read_one(response: Response, command: &Command) -> Answer {
 async fn read_batch(response: Response) -> Answer {
     let status = response.status();
     let retry_after = response.headers().get("Retry-After");
-    let text = response.text().await.unwrap_or_default();
+    let text = match response.text().await {
+        Ok(text) => text,
+        Err(e) => return Answer::Whole(unread(e)),
+    };
     if status != 200 {
         let mut outcome = Outcome::http(status).with_reason(reason(&text));
         if let Some(value) = retry_after {
