@@ -23,6 +23,8 @@ const APPS_CACHE = 'apps-v1';
 const DATA_CACHE = 'data-v1';
 const NETWORK_FIRST = new Set(['/manifest.json', '/regions.json']);
 const NETWORK_TIMEOUT_MS = 4000;
+// How long a navigation waits for the network before the cached page answers.
+const NAVIGATION_TIMEOUT_MS = 3000;
 
 /**
  * Static routes (the Service Worker Static Routing API, where the browser has it): the page's
@@ -148,14 +150,30 @@ async function shellFile(request) {
   return (await cache.match(path)) ?? fetch(request);
 }
 
+/**
+ * Network first for the page, bounded in time: a connection that is up but does not answer
+ * (a stalled origin, a captive network) or an origin answering 5xx gets this build's cached
+ * page after NAVIGATION_TIMEOUT_MS instead of a blank tab. Without a cached page, the network's
+ * answer, late or not, is all there is.
+ */
 async function navigation(request) {
+  const cache = await caches.open(SHELL_CACHE);
+  const cachedPage = async () => (await cache.match('/index.html')) ?? (await cache.match('/'));
+  const network = fetch(request);
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(null), NAVIGATION_TIMEOUT_MS);
+  });
   try {
-    return await fetch(request);
+    const response = await Promise.race([network, late]);
+    if (response && response.status < 500) return response;
+    return (await cachedPage()) ?? response ?? (await network);
   } catch (error) {
-    const cache = await caches.open(SHELL_CACHE);
-    const page = (await cache.match('/index.html')) ?? (await cache.match('/'));
+    const page = await cachedPage();
     if (page) return page;
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -198,17 +216,29 @@ async function cacheApps(assets) {
       failed.push(`${url}: ${error.message ?? error}`);
     }
   }
+  // Versions the manifest no longer lists (past its rollback targets) are of no use offline or
+  // online: without this the cache would keep every version ever published.
+  const listed = new Set(assets.map(({ url }) => url));
+  for (const key of await cache.keys()) {
+    if (!listed.has(new URL(key.url).pathname)) await cache.delete(key);
+  }
   let bytes = 0;
   let entries = 0;
   for (const name of [SHELL_CACHE, APPS_CACHE, DATA_CACHE]) {
     const c = await caches.open(name);
-    for (const key of await c.keys()) {
-      const response = await c.match(key);
-      bytes += (await response.arrayBuffer()).byteLength;
+    for (const response of await c.matchAll()) {
+      bytes += await bodySize(response);
       entries += 1;
     }
   }
   return { entries, bytes, failed, build: BUILD };
+}
+
+/** A cached answer's size: its `Content-Length` when it has one, else its body read once. */
+async function bodySize(response) {
+  const length = Number(response.headers.get('content-length'));
+  if (response.headers.has('content-length') && Number.isSafeInteger(length) && length >= 0) return length;
+  return (await response.arrayBuffer()).byteLength;
 }
 
 self.addEventListener('message', (event) => {
@@ -311,7 +341,10 @@ async function drainInWorker() {
   await drainModule;
   const report = await drain(await regionsFile(), await preferredRegion());
   if (report.error) throw new Error(report.error);
-  if (report.ran && report.waiting > 0) throw new Error(`${report.waiting} command(s) still waiting`);
+  // Not run: a page took the lock between the look above and the drain's own request for it.
+  // Failing asks the browser to wake this worker again, as above.
+  if (!report.ran) throw new Error('a page is delivering');
+  if (report.waiting > 0) throw new Error(`${report.waiting} command(s) still waiting`);
   return report;
 }
 

@@ -33,6 +33,12 @@ export function check_for_update() {
 }
 export function apply_update() {
   return navigator.serviceWorker.getRegistration().then((reg) => {
+    if (reg && !reg.waiting && reg.active && navigator.serviceWorker.controller) {
+      // Another tab applied it: the new version already controls this page; loading the page
+      // again runs it.
+      location.reload();
+      return true;
+    }
     if (!reg || !reg.waiting) return false;
     applying = true;
     reg.waiting.postMessage({ type: 'SKIP_WAITING' });

@@ -21,6 +21,20 @@ async function navigationSource(page: Page) {
   });
 }
 
+/**
+ * Runs `body` with `deploy` at hand, which "deploys" a new shell build (a different worker
+ * script), and puts the original worker back afterwards.
+ */
+async function withNextShellBuild(body: (deploy: () => void) => Promise<void>) {
+  const swPath = join(process.env.E2E_SHELL_DIR ?? 'dist', 'sw.js');
+  const original = readFileSync(swPath, 'utf8');
+  try {
+    await body(() => writeFileSync(swPath, `${original}\n// next build ${Date.now()}\n`));
+  } finally {
+    writeFileSync(swPath, original);
+  }
+}
+
 async function waitOfflineReady(page: Page) {
   await expect(page.getByTestId('offline-status')).toHaveAttribute('data-ready', 'true', {
     timeout: 30_000,
@@ -76,6 +90,33 @@ test('after one online visit the shell and every app boot with no network at all
   }
 });
 
+test('app files the manifest no longer lists leave the worker\'s cache, and the listed ones stay', async ({
+  page,
+}) => {
+  const cachedApps = () =>
+    page.evaluate(async () => {
+      const cache = await caches.open('apps-v1');
+      return (await cache.keys()).map((r) => new URL(r.url).pathname);
+    });
+  await page.goto('/tasks');
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  await waitOfflineReady(page);
+  const listed = await cachedApps();
+  expect(listed.length).toBeGreaterThan(0);
+  // A version retired from the manifest long ago (past its rollback targets).
+  await page.evaluate(async () => {
+    const cache = await caches.open('apps-v1');
+    await cache.put('/apps/retired/0.1.0/retired.js', new Response('export default {};'));
+  });
+  expect(await cachedApps()).toContain('/apps/retired/0.1.0/retired.js');
+
+  // Every page start hands the worker the manifest's list again.
+  await page.reload();
+  await expect(page.getByTestId('tasks-app')).toBeVisible();
+  await expect.poll(cachedApps, { timeout: 30_000 }).not.toContain('/apps/retired/0.1.0/retired.js');
+  expect((await cachedApps()).sort()).toEqual([...listed].sort());
+});
+
 test('a corrupted cached app file is fetched again, never executed', async ({ page }) => {
   await page.goto('/notes');
   await expect(page.getByTestId('notes-app')).toBeVisible();
@@ -126,11 +167,8 @@ test('a request with a wrong integrity is refused and leaves the good cached cop
 
 test('a new shell build waits for "Update", which reloads into it with pending commands kept', async ({
   page,
-  context,
 }) => {
-  const swPath = join(process.env.E2E_SHELL_DIR ?? 'dist', 'sw.js');
-  const original = readFileSync(swPath, 'utf8');
-  try {
+  await withNextShellBuild(async (deploy) => {
     await page.goto('/tasks');
     await waitForRegions(page);
     await waitOfflineReady(page);
@@ -138,8 +176,7 @@ test('a new shell build waits for "Update", which reloads into it with pending c
     await addTask(page, 'survives the update');
     await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '1');
 
-    // "Deploy" a new shell build: a different worker script.
-    writeFileSync(swPath, `${original}\n// next build ${Date.now()}\n`);
+    deploy();
     await page.getByTestId('nav-notes').click(); // a navigation looks for updates
     await expect(page.getByTestId('update-available')).toBeVisible({ timeout: 20_000 });
     await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '1');
@@ -152,10 +189,37 @@ test('a new shell build waits for "Update", which reloads into it with pending c
     await expect(page.getByTestId('outbox-pending')).toHaveAttribute('data-count', '0', {
       timeout: 30_000,
     });
-    void context;
-  } finally {
-    writeFileSync(swPath, original);
-  }
+  });
+});
+
+test('an update applied in one tab: "Update" in another tab reloads it into the new build', async ({
+  page,
+  context,
+}) => {
+  await withNextShellBuild(async (deploy) => {
+    await page.goto('/tasks');
+    await waitForRegions(page);
+    await waitOfflineReady(page);
+    const other = await context.newPage();
+    await other.goto('/notes');
+    await expect(other.getByTestId('notes-app')).toBeVisible();
+
+    deploy();
+    await page.getByTestId('nav-notes').click(); // a navigation looks for updates
+    await expect(page.getByTestId('update-available')).toBeVisible({ timeout: 20_000 });
+    await expect(other.getByTestId('update-available')).toBeVisible({ timeout: 20_000 });
+
+    const reloaded = page.waitForEvent('load');
+    await page.getByTestId('update-apply').click();
+    await reloaded;
+    // The other tab is now controlled by the new worker but still runs the old build: its
+    // button must still do what it says.
+    const otherReloaded = other.waitForEvent('load', { timeout: 10_000 });
+    await other.getByTestId('update-apply').click();
+    await otherReloaded;
+    await expect(other.getByTestId('notes-app')).toBeVisible();
+    await expect(other.getByTestId('update-available')).toHaveCount(0);
+  });
 });
 
 test('a version published while the page is open is used on the next navigation, opens offline, and a rollback is honoured', async ({
