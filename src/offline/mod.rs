@@ -229,6 +229,8 @@ pub fn start(state: ShellState) {
 
 /// Shortest time between two looks for a newer shell build triggered by navigation.
 const UPDATE_CHECK_INTERVAL_MS: f64 = 60_000.0;
+/// Longest a look for a newer build keeps the next one from starting.
+const UPDATE_LOOK_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 thread_local! {
     static UPDATE_GATE: std::cell::RefCell<crate::runtime::gate::RefreshGate> =
@@ -242,7 +244,12 @@ thread_local! {
 pub fn check_after_navigation() {
     let due = UPDATE_GATE.with(|g| g.borrow_mut().try_start(crate::clock::monotonic_ms()));
     if due {
-        let _ = check_for_update();
+        let look = check_for_update();
+        leptos::task::spawn_local(async move {
+            // A look the browser never settles must not stop the later ones.
+            let _ = crate::fetch::within(JsFuture::from(look), UPDATE_LOOK_LIMIT).await;
+            UPDATE_GATE.with(|g| g.borrow_mut().finish());
+        });
     }
 }
 

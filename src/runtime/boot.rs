@@ -32,7 +32,8 @@ pub async fn load_then(
     runtime: RuntimeState,
     before_publishing: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {
-    GATE.with(|g| g.borrow_mut().try_start(monotonic_ms()));
+    GATE.with(|g| g.borrow_mut().start_anyway(monotonic_ms()));
+    let _under_way = ReadUnderWay;
     let loaded = manifest_source::load_validated().await;
     before_publishing.await;
     let loaded = match loaded {
@@ -56,7 +57,17 @@ pub async fn load_then(
     Ok(())
 }
 
-/// Re-reads the manifest after a navigation, unless it was read moments ago.
+/// Tells the gate the read ended, however it ended (returned, failed, or its task dropped).
+struct ReadUnderWay;
+
+impl Drop for ReadUnderWay {
+    fn drop(&mut self) {
+        GATE.with(|g| g.borrow_mut().finish());
+    }
+}
+
+/// Re-reads the manifest after a navigation, unless it was read moments ago or a read is
+/// still under way.
 pub fn refresh(state: ShellState, runtime: RuntimeState) {
     if !GATE.with(|g| g.borrow_mut().try_start(monotonic_ms())) {
         return;

@@ -5,11 +5,13 @@
 use std::collections::BTreeSet;
 
 /// Do something on navigation (re-read `manifest.json`, look for a new shell build), but at most
-/// once per `min_interval_ms`.
+/// once per `min_interval_ms`, and never while the last one is still under way: two reads
+/// overlapping could end in the wrong order and put an older manifest back.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RefreshGate {
     min_interval_ms: f64,
     last_ms: Option<f64>,
+    in_flight: bool,
 }
 
 impl RefreshGate {
@@ -17,18 +19,34 @@ impl RefreshGate {
         Self {
             min_interval_ms,
             last_ms: None,
+            in_flight: false,
         }
     }
 
-    /// Whether a re-read is due at `now_ms`; if so, counts it as started.
+    /// Whether a re-read is due at `now_ms`; if so, counts it as started, and under way until
+    /// [`RefreshGate::finish`].
     pub fn try_start(&mut self, now_ms: f64) -> bool {
-        let due = self
-            .last_ms
-            .is_none_or(|last| now_ms - last >= self.min_interval_ms || now_ms < last);
+        let due = !self.in_flight
+            && self
+                .last_ms
+                .is_none_or(|last| now_ms - last >= self.min_interval_ms || now_ms < last);
         if due {
             self.last_ms = Some(now_ms);
+            self.in_flight = true;
         }
         due
+    }
+
+    /// A read that must happen whatever the gate says (the boot's): counts as started and
+    /// under way, so no refresh overlaps it.
+    pub fn start_anyway(&mut self, now_ms: f64) {
+        self.last_ms = Some(now_ms);
+        self.in_flight = true;
+    }
+
+    /// The read that started last has ended (applied, failed or dropped).
+    pub fn finish(&mut self) {
+        self.in_flight = false;
     }
 }
 
@@ -60,11 +78,31 @@ mod tests {
     fn refresh_at_most_every_interval() {
         let mut gate = RefreshGate::new(3_000.0);
         assert!(gate.try_start(100.0));
+        gate.finish();
         assert!(!gate.try_start(1_000.0));
         assert!(!gate.try_start(3_099.0));
         assert!(gate.try_start(3_100.0));
         // A clock that went backwards (e.g. a restored page) never blocks refreshes for good.
+        gate.finish();
         assert!(gate.try_start(50.0));
+    }
+
+    #[test]
+    fn no_read_starts_while_one_is_under_way() {
+        let mut gate = RefreshGate::new(3_000.0);
+        gate.start_anyway(0.0);
+        assert!(
+            !gate.try_start(10_000.0),
+            "the boot's read is still under way"
+        );
+        gate.finish();
+        assert!(gate.try_start(10_000.0));
+        assert!(
+            !gate.try_start(20_000.0),
+            "a slow refresh is still under way"
+        );
+        gate.finish();
+        assert!(gate.try_start(20_000.0));
     }
 
     #[test]
