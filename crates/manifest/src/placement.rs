@@ -17,6 +17,13 @@ pub const FRAME_MOUNT_POINTS: [&str; 2] = ["nav", "sidebar"];
 /// routes the manifest lists.
 pub const SHELL_PAGES: [&str; 2] = ["/", "/inspector"];
 
+/// Whether `path` is one of the shell's own pages, trailing slashes aside (`/inspector/` is the
+/// inspector, as the shell's navigation reads it).
+pub fn is_shell_page(path: &str) -> bool {
+    let trimmed = path.trim_end_matches('/');
+    SHELL_PAGES.contains(&if trimmed.is_empty() { "/" } else { trimmed })
+}
+
 /// One app to show in one mount point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
@@ -140,7 +147,7 @@ pub fn first_tries_on_page(
     let slots = FRAME_MOUNT_POINTS
         .iter()
         .flat_map(|slot| for_slot(manifest, slot, roles, env, host_api));
-    let routed = if SHELL_PAGES.contains(&path) {
+    let routed = if is_shell_page(path) {
         Vec::new()
     } else {
         for_route(manifest, path, host_api)
@@ -164,7 +171,7 @@ pub fn boot_placement(
     path: &str,
     host_api: u32,
 ) -> Option<Placement> {
-    if SHELL_PAGES.contains(&path) {
+    if is_shell_page(path) {
         return None;
     }
     let mut routed = for_route(manifest, path, host_api);
@@ -312,6 +319,9 @@ mod tests {
         let m = manifest(vec![everywhere]);
         assert!(first_tries_on_page(&m, "/", &[], "prod", 1).is_empty());
         assert!(first_tries_on_page(&m, "/inspector", &[], "prod", 1).is_empty());
+        // With a trailing slash too, as the shell's navigation reads them.
+        assert!(first_tries_on_page(&m, "/inspector/", &[], "prod", 1).is_empty());
+        assert!(first_tries_on_page(&m, "//", &[], "prod", 1).is_empty());
         assert_eq!(
             first_tries_on_page(&m, "/elsewhere", &[], "prod", 1).len(),
             1
@@ -358,7 +368,9 @@ mod tests {
         let m = manifest(vec![everywhere.clone()]);
         assert_eq!(boot_placement(&m, "/", 1), None);
         assert_eq!(boot_placement(&m, "/inspector", 1), None);
+        assert_eq!(boot_placement(&m, "/inspector/", 1), None);
         assert!(boot_placement(&m, "/elsewhere", 1).is_some());
+        assert!(boot_placement(&m, "/inspectors", 1).is_some());
         // Two apps on one route: the order and fallbacks of both are the shell's to handle.
         let mut second = app("second", "1.0.0", 1, vec![]);
         second.routes = vec!["/*".into()];
