@@ -158,9 +158,12 @@ pub fn AppSlot(placement: Placement, #[prop(into)] testid: String) -> impl IntoV
                     let (_, m) = mounted.expect("Showing implies a mounted version");
                     let mut life = life.borrow_mut();
                     if life.disposed {
+                        // Removed while it mounted: unmount it, and say so in its record, or
+                        // the status bar and the inspector keep showing it (and its rollback).
                         let timeout = runtime.config.get_untracked().unmount();
+                        let report = report.clone();
                         spawn_local(async move {
-                            instances::unmount(m, timeout, &|_| {}).await;
+                            instances::unmount(m, timeout, &report).await;
                         });
                     } else {
                         life.mounted = Some(m);
