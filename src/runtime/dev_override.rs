@@ -47,10 +47,23 @@ pub fn accept(mut d: AppDescriptor, app: &str, url: &str) -> Result<AppDescripto
 /// Makes `d` the version of its app to try first; the published current version becomes the
 /// first to fall back to, so a broken local build rolls back to what is published. `false`
 /// when the manifest has no such app (an override cannot add an app).
-pub fn put_in_front(manifest: &mut Manifest, d: AppDescriptor) -> bool {
+///
+/// A local build often carries the version already published (a crate not bumped yet). A
+/// slot tells its versions apart by their number, so the override is labelled as the local
+/// build of that version (`1.0.0+dev`, semver build metadata) and its fallback is the
+/// published build, not itself again.
+pub fn put_in_front(manifest: &mut Manifest, mut d: AppDescriptor) -> bool {
     let Some(versions) = manifest.apps.get_mut(&d.name) else {
         return false;
     };
+    // Published versions never carry build metadata (the manifest refuses it), nor does a
+    // valid override, so the label cannot collide in turn.
+    let taken = std::iter::once(&versions.current)
+        .chain(&versions.previous)
+        .any(|p| p.version == d.version);
+    if taken {
+        d.version = format!("{}+dev", d.version);
+    }
     let published = std::mem::replace(&mut versions.current, d);
     versions.previous.insert(0, published);
     true
@@ -170,5 +183,24 @@ mod tests {
         let previous: Vec<_> = tasks.previous.iter().map(|d| d.version.as_str()).collect();
         assert_eq!(previous, ["1.1.0", "1.0.0"]);
         assert!(!put_in_front(&mut m, descriptor("nobody", "1.0.0")));
+    }
+
+    #[test]
+    fn an_override_with_a_published_number_falls_back_to_the_published_build() {
+        let t = "2026-01-01T00:00:00Z";
+        let m = empty_manifest(t).unwrap();
+        let m = merge(&m, descriptor("tasks", "1.0.0"), t, 5).unwrap();
+        let mut m = merge(&m, descriptor("tasks", "1.1.0"), t, 5).unwrap();
+        let local = accept(descriptor("tasks", "1.1.0"), "tasks", URL).unwrap();
+        assert!(put_in_front(&mut m, local));
+        let tasks = &m.apps["tasks"];
+        let versions: Vec<_> = std::iter::once(&tasks.current)
+            .chain(&tasks.previous)
+            .map(|d| d.version.as_str())
+            .collect();
+        assert_eq!(versions, ["1.1.0+dev", "1.1.0", "1.0.0"]);
+        // The local build loads from the dev origin, the published one from the CDN.
+        assert!(tasks.current.entry.starts_with("http://localhost:5173/"));
+        assert!(tasks.previous[0].entry.starts_with("/apps/"));
     }
 }

@@ -166,6 +166,11 @@ test('docs/micro-apps.md, command by command', async ({ page }) => {
       await expect(
         shell.getByTestId('inspector-row-main-hello').getByTestId('inspector-source'),
       ).toContainText('http://127.0.0.1:8700/apps/hello/1.0.0/');
+      // The local build carries the published number: it is labelled apart, so its fallback
+      // is the published build.
+      await expect(
+        shell.getByTestId('inspector-row-main-hello').getByTestId('inspector-version'),
+      ).toHaveText('1.0.0+dev');
       await shell.close();
     } finally {
       await devShell.stop();
