@@ -221,20 +221,15 @@ async fn send_hedged(
     region: String,
     url: String,
 ) -> (String, Answer) {
-    let give_up_at = now_ms() + transport::SEND_TIMEOUT.as_millis() as i64;
     let mut primary = attempt(state, work.clone(), region.clone(), url).boxed_local();
     let mut wait = routing::hedge_delay(&region);
-    // Bounded in time (the send timeout) and in turns: each turn waits at least 1 ms, most of
-    // them up to the floor's period.
+    // Bounded in turns; the primary's own send timeout ends the asking sooner (it wins the
+    // select below).
     for _ in 0..MAX_HEDGE_ASKS {
         primary = match select(primary, Box::pin(gloo_timers::future::sleep(wait))).await {
             Either::Left((done, _)) => return done,
             Either::Right((_, primary)) => primary,
         };
-        let now = now_ms();
-        if now >= give_up_at {
-            break;
-        }
         // The target's leave first: a spent allowance must never be a hedge that did not go out.
         let Some((ticket, url)) = routing::hedge_target(&region).and_then(|target| {
             let url = routing::url(&target)?;
@@ -242,21 +237,17 @@ async fn send_hedged(
         }) else {
             break;
         };
-        match with(|s| s.outbox.try_spend_hedge(now)).unwrap_or(HedgeVerdict::No) {
-            HedgeVerdict::Send => {
-                let hedge = send_with(state, work.clone(), ticket, url).boxed_local();
-                return first_usable(primary, hedge).await;
-            }
-            verdict => {
-                routing::finish_request(state, ticket, RequestOutcome::Cancelled, None);
-                match verdict {
-                    HedgeVerdict::AskAgainAt(at) => {
-                        wait = Duration::from_millis((at - now).max(1) as u64)
-                    }
-                    _ => break,
-                }
-            }
+        let now = now_ms();
+        let verdict = with(|s| s.outbox.try_spend_hedge(now)).unwrap_or(HedgeVerdict::No);
+        if verdict == HedgeVerdict::Send {
+            let hedge = send_with(state, work.clone(), ticket, url).boxed_local();
+            return first_usable(primary, hedge).await;
         }
+        routing::finish_request(state, ticket, RequestOutcome::Cancelled, None);
+        let HedgeVerdict::AskAgainAt(at) = verdict else {
+            break;
+        };
+        wait = Duration::from_millis((at - now).max(1) as u64);
     }
     primary.await
 }
